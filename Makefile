@@ -1,0 +1,45 @@
+# FsDirectory: `make run` serves the demo data, `make test` runs the whole suite.
+# Both provision a private MariaDB (Debian's package, loopback only, data in .data/) when needed.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+DB           := scripts/mariadb.sh
+RUN_DB_DIR   := .data/mariadb
+TEST_DB_DIR  := .data/mariadb-test
+DATABASE     ?= fsdirectory
+URLS         ?= http://127.0.0.1:8080
+CONFIG       ?= Release
+
+.PHONY: help run stop test build bench db
+
+help:
+	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
+	@echo "make test   provision a throwaway MariaDB and run the whole test suite"
+	@echo "make stop   stop the MariaDB that make run started"
+	@echo "make bench  end-to-end benchmark (see BENCHMARKS.md)"
+
+build:
+	dotnet build FsDirectory.sln -c $(CONFIG) --nologo -v quiet
+
+# A configured database (ConnectionStrings__Default) is used as it is: nothing is installed or seeded.
+run: build
+	@if [ -z "$$ConnectionStrings__Default" ]; then \
+	  $(DB) start $(RUN_DB_DIR) && $(DB) apply $(RUN_DB_DIR) $(DATABASE) --seed && \
+	  export ConnectionStrings__Default="$$($(DB) connection-string $(RUN_DB_DIR) $(DATABASE))"; \
+	fi; \
+	exec dotnet run --project src/FsDirectory -c $(CONFIG) --no-build -- --urls "$(URLS)"
+
+stop:
+	$(DB) stop $(RUN_DB_DIR)
+
+# The suite creates its own databases on this server (schema, migrations and seed applied with the
+# mariadb client, as a DBA would). Without FSDIR_TEST_MARIADB the database tests fail; they never skip.
+test:
+	$(DB) reset $(TEST_DB_DIR)
+	$(DB) start $(TEST_DB_DIR)
+	@export FSDIR_TEST_MARIADB="$$($(DB) server $(TEST_DB_DIR))"; \
+	dotnet test FsDirectory.sln -c $(CONFIG) --nologo --logger "console;verbosity=normal" ; rc=$$?; \
+	$(DB) reset $(TEST_DB_DIR); exit $$rc
+
+bench:
+	@echo "see BENCHMARKS.md"

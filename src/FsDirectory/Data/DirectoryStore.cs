@@ -1,0 +1,118 @@
+using System.Data;
+using Dapper;
+using MySqlConnector;
+
+namespace FsDirectory.Data;
+
+/// <summary>How row changes are detected.</summary>
+public enum ChangeDetection
+{
+    /// <summary>Triggers from sql/migrations/004 bump fsdir_change_version; polled cheaply.</summary>
+    Triggers,
+
+    /// <summary>No triggers: CHECKSUM TABLE over the watched tables, polled less often.</summary>
+    Checksum,
+}
+
+/// <summary>Reads ASTPP's tables. The only SQL on the FreeSWITCH path, and it runs in the background, never per request.</summary>
+public sealed class DirectoryStore(MySqlDataSource dataSource)
+{
+    public const string DefaultProfileSettingName = "ip_auth_default_sip_profile";
+    private const int ExpectedTriggerCount = 18;
+
+    private const string TriggerCountSql = """
+        SELECT COUNT(*) FROM information_schema.TRIGGERS
+        WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE 'fsdir\_%'
+        """;
+
+    private const string VersionSql = "SELECT table_name, version FROM fsdir_change_version ORDER BY table_name";
+
+    private const string ChecksumSql = "CHECKSUM TABLE accounts, ip_map, sip_devices, sip_profiles, gateways, `system`";
+
+    private const string AccountsSql = """
+        SELECT id AS Id, number AS Number, reseller_id AS ResellerId, pricelist_id AS PricelistId, type AS Type,
+               status AS Status, deleted AS Deleted, sip_credentials_disabled AS SipCredentialsDisabled
+        FROM accounts
+        """;
+
+    private const string IpMapSql = """
+        SELECT id AS Id, name AS Name, ip AS Ip, accountid AS AccountId, reseller_id AS ResellerId,
+               pricelist_id AS PricelistId, sip_profile_id AS SipProfileId, prefix AS Prefix, context AS Context,
+               status AS Status
+        FROM ip_map
+        """;
+
+    private const string DevicesSql = """
+        SELECT id AS Id, username AS Username, accountid AS AccountId, reseller_id AS ResellerId,
+               dir_params AS DirParams, dir_vars AS DirVars, status AS Status
+        FROM sip_devices
+        """;
+
+    private const string ProfilesSql = """
+        SELECT id AS Id, name AS Name, sip_ip AS SipIp, sip_port AS SipPort, profile_data AS ProfileData, status AS Status
+        FROM sip_profiles
+        """;
+
+    private const string GatewaysSql = """
+        SELECT id AS Id, name AS Name, sip_profile_id AS SipProfileId, gateway_data AS GatewayData, status AS Status
+        FROM gateways
+        """;
+
+    private const string DefaultProfileSql = """
+        SELECT value FROM `system` WHERE name = @Name AND reseller_id = 0 ORDER BY id LIMIT 1
+        """;
+
+    public async Task<ChangeDetection> DetectChangeModeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var triggers = await connection.ExecuteScalarAsync<long>(new CommandDefinition(TriggerCountSql, cancellationToken: cancellationToken));
+        return triggers >= ExpectedTriggerCount ? ChangeDetection.Triggers : ChangeDetection.Checksum;
+    }
+
+    public async Task<string> ReadChangeTokenAsync(ChangeDetection mode, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await ReadChangeTokenAsync(connection, null, mode, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads every table in one REPEATABLE READ transaction, so a snapshot never mixes rows from before
+    /// and after a concurrent edit, and the change token read first can only under-state the data
+    /// (a later poll then sees a newer token and reloads).
+    /// </summary>
+    public async Task<SnapshotData> LoadAsync(ChangeDetection mode, int timeoutSeconds, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        var token = await ReadChangeTokenAsync(connection, transaction, mode, cancellationToken);
+
+        async Task<List<T>> Query<T>(string sql, object? parameters = null) =>
+            (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, transaction, timeoutSeconds, cancellationToken: cancellationToken))).AsList();
+
+        var data = new SnapshotData
+        {
+            ChangeToken = token,
+            Accounts = await Query<AccountRow>(AccountsSql),
+            IpRules = await Query<IpMapRow>(IpMapSql),
+            Devices = await Query<SipDeviceRow>(DevicesSql),
+            Profiles = await Query<SipProfileRow>(ProfilesSql),
+            Gateways = await Query<GatewayRow>(GatewaysSql),
+            DefaultSipProfileSetting = (await Query<string?>(DefaultProfileSql, new { Name = DefaultProfileSettingName })).FirstOrDefault(),
+        };
+        await transaction.CommitAsync(cancellationToken);
+        return data;
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.PingAsync(cancellationToken);
+    }
+
+    private static async Task<string> ReadChangeTokenAsync(MySqlConnection connection, MySqlTransaction? transaction, ChangeDetection mode, CancellationToken cancellationToken)
+    {
+        var sql = mode == ChangeDetection.Triggers ? VersionSql : ChecksumSql;
+        var rows = await connection.QueryAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken));
+        return string.Join(';', rows.Select(r => string.Join('=', ((IDictionary<string, object?>)r).Values)));
+    }
+}

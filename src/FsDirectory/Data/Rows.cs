@@ -1,0 +1,76 @@
+namespace FsDirectory.Data;
+
+// Rows exactly as ASTPP stores them; the snapshot builder decides what is usable.
+
+public sealed record AccountRow
+{
+    public int Id { get; init; }
+    public string? Number { get; init; }
+    public int? ResellerId { get; init; }
+    public int PricelistId { get; init; }
+    public int? Type { get; init; }
+    public int Status { get; init; }
+    public int Deleted { get; init; }
+    public int SipCredentialsDisabled { get; init; }
+
+    public bool IsActive => Status == 0 && Deleted == 0;
+}
+
+public sealed record IpMapRow
+{
+    public int Id { get; init; }
+    public string? Name { get; init; }
+    public string? Ip { get; init; }
+    public int AccountId { get; init; }
+    public int ResellerId { get; init; }
+    public int PricelistId { get; init; }
+    public int SipProfileId { get; init; }
+    public string? Prefix { get; init; }
+    public string? Context { get; init; }
+    public int Status { get; init; }
+}
+
+public sealed record SipDeviceRow
+{
+    public int Id { get; init; }
+    public string? Username { get; init; }
+    public int AccountId { get; init; }
+    public int ResellerId { get; init; }
+    public string? DirParams { get; init; }
+    public string? DirVars { get; init; }
+    public int Status { get; init; }
+}
+
+public sealed record SipProfileRow
+{
+    public int Id { get; init; }
+    public string? Name { get; init; }
+    public string? SipIp { get; init; }
+    public string? SipPort { get; init; }
+    public string? ProfileData { get; init; }
+    public int Status { get; init; }
+}
+
+public sealed record GatewayRow
+{
+    public int Id { get; init; }
+    public string? Name { get; init; }
+    public int SipProfileId { get; init; }
+    public string? GatewayData { get; init; }
+    public int Status { get; init; }
+}
+
+/// <summary>Everything one snapshot is built from, read in one consistent transaction.</summary>
+public sealed record SnapshotData
+{
+    public required string ChangeToken { get; init; }
+    public required IReadOnlyList<AccountRow> Accounts { get; init; }
+    public required IReadOnlyList<IpMapRow> IpRules { get; init; }
+    public required IReadOnlyList<SipDeviceRow> Devices { get; init; }
+    public required IReadOnlyList<SipProfileRow> Profiles { get; init; }
+    public required IReadOnlyList<GatewayRow> Gateways { get; init; }
+    public required string? DefaultSipProfileSetting { get; init; }
+}
+
+/// <summary>A row the service skipped, and why. Exposed by the admin API and the status endpoint.</summary>
+public sealed record DataProblem(string Table, long RowId, string Problem);

@@ -1,0 +1,313 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using FsDirectory.Directory;
+using FsDirectory.FreeSwitch;
+using FsDirectory.IpAuth;
+using FsDirectory.Profiles;
+using Microsoft.Extensions.Options;
+
+namespace FsDirectory.Data;
+
+/// <summary>
+/// Turns rows into a snapshot. Every check that can fail is per row: a bad row is skipped and listed
+/// as a problem, and the good rows are still served.
+/// </summary>
+public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, TimeProvider time)
+{
+    private static readonly HashSet<string> ReservedVariables = new(StringComparer.OrdinalIgnoreCase) { "accountcode", "user_context" };
+    private static readonly HashSet<string> ComputedParams = new(StringComparer.OrdinalIgnoreCase) { "password", "a1-hash" };
+
+    public Snapshot Build(SnapshotData data, long version)
+    {
+        var problems = new List<DataProblem>();
+        var accounts = new Dictionary<int, AccountRow>(data.Accounts.Count);
+        foreach (var account in data.Accounts)
+        {
+            accounts[account.Id] = account;
+        }
+
+        var profiles = BuildProfiles(data, problems);
+        var profileRows = data.Profiles.GroupBy(p => p.Id).ToDictionary(g => g.Key, g => g.First());
+        var defaultProfile = ResolveDefaultProfile(data.DefaultSipProfileSetting, profiles, out var defaultProblem);
+        if (defaultProblem is not null)
+        {
+            problems.Add(new DataProblem("system", 0, defaultProblem));
+        }
+
+        var rules = BuildRules(data.IpRules, accounts, profiles, profileRows, defaultProfile, defaultProblem, problems);
+        var devices = BuildDevices(data.Devices, accounts, problems);
+
+        return new Snapshot
+        {
+            Version = version,
+            ChangeToken = data.ChangeToken,
+            LoadedAt = time.GetUtcNow(),
+            Devices = devices,
+            Rules = new IpRuleIndex(rules),
+            UsableRules = rules,
+            Profiles = profiles,
+            DefaultProfile = defaultProfile?.Name,
+            Problems = problems,
+        };
+    }
+
+    private static List<SipProfile> BuildProfiles(SnapshotData data, List<DataProblem> problems)
+    {
+        var gateways = new Dictionary<int, List<Gateway>>();
+        foreach (var row in data.Gateways.Where(g => g.Status == 0).OrderBy(g => g.Id))
+        {
+            if (string.IsNullOrWhiteSpace(row.Name))
+            {
+                problems.Add(new DataProblem("gateways", row.Id, "name is empty"));
+                continue;
+            }
+
+            if (!JsonFields.TryParse(row.GatewayData, out var fields, out var error))
+            {
+                problems.Add(new DataProblem("gateways", row.Id, $"gateway_data {error}"));
+                continue;
+            }
+
+            if (!gateways.TryGetValue(row.SipProfileId, out var list))
+            {
+                gateways[row.SipProfileId] = list = [];
+            }
+
+            list.Add(new Gateway { Id = row.Id, Name = row.Name.Trim(), Params = fields });
+        }
+
+        var profiles = new List<SipProfile>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var row in data.Profiles.Where(p => p.Status == 0).OrderBy(p => p.Id))
+        {
+            var name = row.Name?.Trim() ?? string.Empty;
+            if (!DialString.IsValidToken(name))
+            {
+                problems.Add(new DataProblem("sip_profiles", row.Id, $"name '{name}' is not a valid profile name (letters, digits, '.', '_', '-')"));
+                continue;
+            }
+
+            if (!names.Add(name))
+            {
+                problems.Add(new DataProblem("sip_profiles", row.Id, $"another active profile is already named '{name}'"));
+                continue;
+            }
+
+            if (!JsonFields.TryParse(row.ProfileData, out var fields, out var error))
+            {
+                problems.Add(new DataProblem("sip_profiles", row.Id, $"profile_data {error}"));
+                continue;
+            }
+
+            profiles.Add(new SipProfile
+            {
+                Id = row.Id,
+                Name = name,
+                SipIp = row.SipIp?.Trim() ?? string.Empty,
+                SipPort = row.SipPort?.Trim() ?? string.Empty,
+                Params = fields,
+                Gateways = gateways.TryGetValue(row.Id, out var list) ? list : [],
+            });
+        }
+
+        return profiles;
+    }
+
+    private static SipProfile? ResolveDefaultProfile(string? setting, List<SipProfile> profiles, out string? problem)
+    {
+        problem = null;
+        if (string.IsNullOrWhiteSpace(setting) || setting.Trim() == "0")
+        {
+            return null;
+        }
+
+        if (!int.TryParse(setting.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            problem = $"{DirectoryStore.DefaultProfileSettingName} = '{setting}' is not a sip_profiles id; IP rules without their own profile are not usable";
+            return null;
+        }
+
+        var profile = profiles.FirstOrDefault(p => p.Id == id);
+        if (profile is null)
+        {
+            problem = $"{DirectoryStore.DefaultProfileSettingName} names sip_profiles id {id}, which is missing, inactive or invalid; IP rules without their own profile are not usable";
+        }
+
+        return profile;
+    }
+
+    private List<IpRule> BuildRules(
+        IReadOnlyList<IpMapRow> rows,
+        Dictionary<int, AccountRow> accounts,
+        List<SipProfile> profiles,
+        Dictionary<int, SipProfileRow> profileRows,
+        SipProfile? defaultProfile,
+        string? defaultProblem,
+        List<DataProblem> problems)
+    {
+        var routingContext = options.CurrentValue.DefaultRoutingContext;
+        var activeProfiles = profiles.ToDictionary(p => p.Id);
+        var rules = new List<IpRule>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (row.Status != 0)
+            {
+                continue;
+            }
+
+            void Fail(string problem) => problems.Add(new DataProblem("ip_map", row.Id, problem));
+
+            if (!IpNetwork.TryParse(row.Ip, out var network, out var ipError))
+            {
+                Fail($"ip '{row.Ip}' cannot be used: {ipError}");
+                continue;
+            }
+
+            if (!accounts.TryGetValue(row.AccountId, out var account))
+            {
+                Fail($"account {row.AccountId} does not exist");
+                continue;
+            }
+
+            if (!account.IsActive)
+            {
+                Fail(account.Deleted != 0 ? $"account {row.AccountId} is deleted" : $"account {row.AccountId} is inactive");
+                continue;
+            }
+
+            var accountCode = account.Number?.Trim() ?? string.Empty;
+            if (!DialString.IsValidToken(accountCode))
+            {
+                Fail($"account {row.AccountId} has number '{account.Number}', which cannot be used as an accountcode");
+                continue;
+            }
+
+            var prefix = row.Prefix ?? string.Empty;
+            if (!DialString.IsValidPrefix(prefix))
+            {
+                Fail($"prefix '{prefix}' has characters outside 0-9 A-Z a-z * # + - . _ %");
+                continue;
+            }
+
+            var context = string.IsNullOrWhiteSpace(row.Context) ? routingContext : row.Context.Trim();
+            if (!DialString.IsValidToken(context))
+            {
+                Fail($"context '{row.Context}' is not a valid dialplan context");
+                continue;
+            }
+
+            string? profile;
+            if (row.SipProfileId != 0)
+            {
+                if (!activeProfiles.TryGetValue(row.SipProfileId, out var own))
+                {
+                    Fail(profileRows.ContainsKey(row.SipProfileId)
+                        ? $"sip profile {row.SipProfileId} is inactive or invalid"
+                        : $"sip profile {row.SipProfileId} does not exist");
+                    continue;
+                }
+
+                profile = own.Name;
+            }
+            else if (defaultProblem is not null)
+            {
+                // Fail closed: a broken global default must never turn into "every profile".
+                Fail("uses the global default SIP profile, which is not usable");
+                continue;
+            }
+            else
+            {
+                profile = defaultProfile?.Name;
+            }
+
+            rules.Add(new IpRule
+            {
+                Id = row.Id,
+                Name = row.Name ?? string.Empty,
+                Network = network.Value,
+                AccountId = account.Id,
+                AccountCode = accountCode,
+                ResellerId = row.ResellerId != 0 ? row.ResellerId : account.ResellerId ?? 0,
+                PricelistId = row.PricelistId != 0 ? row.PricelistId : account.PricelistId,
+                Prefix = prefix,
+                Context = context,
+                Profile = profile,
+            });
+        }
+
+        return rules;
+    }
+
+    private static FrozenDictionary<string, Device> BuildDevices(
+        IReadOnlyList<SipDeviceRow> rows, Dictionary<int, AccountRow> accounts, List<DataProblem> problems)
+    {
+        var devices = new Dictionary<string, Device>(rows.Count, StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (row.Status != 0)
+            {
+                continue;
+            }
+
+            var username = row.Username ?? string.Empty;
+            if (username.Length == 0)
+            {
+                problems.Add(new DataProblem("sip_devices", row.Id, "username is empty"));
+                continue;
+            }
+
+            if (!accounts.TryGetValue(row.AccountId, out var account))
+            {
+                problems.Add(new DataProblem("sip_devices", row.Id, $"account {row.AccountId} does not exist"));
+                continue;
+            }
+
+            if (!account.IsActive)
+            {
+                continue;
+            }
+
+            if (!JsonFields.TryParse(row.DirParams, out var dirParams, out var error))
+            {
+                problems.Add(new DataProblem("sip_devices", row.Id, $"dir_params {error}"));
+                continue;
+            }
+
+            if (!JsonFields.TryParse(row.DirVars, out var dirVars, out error))
+            {
+                problems.Add(new DataProblem("sip_devices", row.Id, $"dir_vars {error}"));
+                continue;
+            }
+
+            var password = dirParams.Get("password");
+            var a1Hash = dirParams.Get("a1-hash");
+            if (string.IsNullOrEmpty(password) && string.IsNullOrEmpty(a1Hash))
+            {
+                // A directory user without a password skips authentication in FreeSWITCH.
+                problems.Add(new DataProblem("sip_devices", row.Id, "dir_params has no password"));
+                continue;
+            }
+
+            var device = new Device
+            {
+                Id = row.Id,
+                Username = username,
+                Password = string.IsNullOrEmpty(password) ? null : password,
+                StoredA1Hash = string.IsNullOrEmpty(password) ? a1Hash : null,
+                Params = dirParams.Where(p => !ComputedParams.Contains(p.Key)).ToArray(),
+                Variables = dirVars.Where(v => !ReservedVariables.Contains(v.Key) && !v.Key.StartsWith("fsdir_", StringComparison.OrdinalIgnoreCase)).ToArray(),
+                UserContext = dirVars.Get("user_context") is { Length: > 0 } context ? context : null,
+                AccountId = account.Id,
+                AccountCode = account.Number ?? string.Empty,
+                ResellerId = row.ResellerId != 0 ? row.ResellerId : account.ResellerId ?? 0,
+                CredentialsDisabled = account.SipCredentialsDisabled != 0,
+            };
+            if (!devices.TryAdd(username, device))
+            {
+                problems.Add(new DataProblem("sip_devices", row.Id, $"username '{username}' is used by another device"));
+            }
+        }
+
+        return devices.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,147 @@
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace FsDirectory.Data;
+
+/// <summary>Status of the reload loop, for /health/ready and /api/status.</summary>
+public sealed class ReloadStatus
+{
+    public ChangeDetection? Detection { get; set; }
+    public DateTimeOffset? LastDatabaseContact { get; set; }
+    public DateTimeOffset? LastFailure { get; set; }
+    public string? LastError { get; set; }
+    public bool DatabaseReachable { get; set; }
+}
+
+/// <summary>
+/// Loads the first snapshot, then polls the change token and rebuilds when it moves. A failed
+/// rebuild keeps the previous snapshot (FreeSWITCH keeps being answered from it) and is retried.
+/// </summary>
+public sealed partial class SnapshotReloader(
+    DirectoryStore store,
+    SnapshotBuilder builder,
+    SnapshotHolder holder,
+    ReloadStatus status,
+    IOptionsMonitor<DatabaseOptions> options,
+    TimeProvider time,
+    ILogger<SnapshotReloader> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _reloadLock = new(1, 1);
+    private long _version;
+
+    /// <summary>Retries transient database failures with exponential back-off and a budget per attempt.</summary>
+    private ResiliencePipeline BuildPipeline() => new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<MySqlException>().Handle<TimeoutRejectedException>().Handle<InvalidOperationException>(),
+            MaxRetryAttempts = 3,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(200),
+            MaxDelay = TimeSpan.FromSeconds(5),
+        })
+        .AddTimeout(TimeSpan.FromSeconds(options.CurrentValue.LoadTimeoutSeconds))
+        .Build();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var pipeline = BuildPipeline();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await pipeline.ExecuteAsync(async ct => await ReloadIfChangedAsync(force: false, ct), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                status.DatabaseReachable = false;
+                status.LastFailure = time.GetUtcNow();
+                status.LastError = ex.Message;
+                LogReloadFailed(ex.GetType().Name, ex.Message, holder.Current?.Version);
+            }
+
+            var interval = status.Detection == ChangeDetection.Checksum
+                ? options.CurrentValue.ChecksumPollInterval
+                : options.CurrentValue.PollInterval;
+            try
+            {
+                await Task.Delay(interval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Rebuilds now when the data changed (or always, with <paramref name="force"/>); used by admin writes so their change is visible when they return.</summary>
+    public async Task<Snapshot?> ReloadIfChangedAsync(bool force, CancellationToken cancellationToken)
+    {
+        await _reloadLock.WaitAsync(cancellationToken);
+        try
+        {
+            var current = holder.Current;
+            var mode = current is null || status.Detection is null
+                ? await store.DetectChangeModeAsync(cancellationToken)
+                : status.Detection.Value;
+            if (status.Detection != mode)
+            {
+                LogDetectionMode(mode);
+            }
+
+            status.Detection = mode;
+            if (current is not null && !force)
+            {
+                var token = await store.ReadChangeTokenAsync(mode, cancellationToken);
+                MarkReachable();
+                if (token == current.ChangeToken)
+                {
+                    return current;
+                }
+            }
+
+            var started = time.GetTimestamp();
+            var data = await store.LoadAsync(mode, options.CurrentValue.LoadTimeoutSeconds, cancellationToken);
+            MarkReachable();
+            var snapshot = builder.Build(data, Interlocked.Increment(ref _version));
+            holder.Swap(snapshot);
+            LogSnapshotLoaded(snapshot.Version, snapshot.UsableRules.Count, snapshot.Devices.Count, snapshot.Profiles.Count,
+                snapshot.Problems.Count, time.GetElapsedTime(started).TotalMilliseconds);
+            foreach (var problem in snapshot.Problems.Take(50))
+            {
+                LogProblem(problem.Table, problem.RowId, problem.Problem);
+            }
+
+            return snapshot;
+        }
+        finally
+        {
+            _reloadLock.Release();
+        }
+    }
+
+    private void MarkReachable()
+    {
+        status.DatabaseReachable = true;
+        status.LastDatabaseContact = time.GetUtcNow();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot {Version} loaded: {Rules} usable IP rules, {Devices} devices, {Profiles} profiles, {Problems} problem rows, in {Milliseconds:F0} ms")]
+    private partial void LogSnapshotLoaded(long version, int rules, int devices, int profiles, int problems, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped {Table} row {RowId}: {Problem}")]
+    private partial void LogProblem(string table, long rowId, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Snapshot reload failed ({Error}: {Message}); still answering from snapshot {Version}")]
+    private partial void LogReloadFailed(string error, string message, long? version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Change detection: {Mode}")]
+    private partial void LogDetectionMode(ChangeDetection mode);
+}

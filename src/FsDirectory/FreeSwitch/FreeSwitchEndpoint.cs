@@ -1,0 +1,45 @@
+using FsDirectory.Data;
+using FsDirectory.Xml;
+
+namespace FsDirectory.FreeSwitch;
+
+/// <summary>The mod_xml_curl gateway URL: one endpoint for every section (<c>bindings="directory|configuration|dialplan"</c>).</summary>
+public static partial class FreeSwitchEndpoint
+{
+    public static RouteGroupBuilder MapFreeSwitch(this IEndpointRouteBuilder app)
+    {
+        // FreeSWITCH posts forms without antiforgery tokens; the request binds itself (BindAsync), so
+        // no [FromForm] metadata is added, and the group states it explicitly as well.
+        var group = app.MapGroup("/freeswitch").DisableAntiforgery().WithTags("FreeSWITCH");
+        group.MapPost("", Handle).ExcludeFromDescription();
+        group.MapGet("", Handle).ExcludeFromDescription();
+        return group;
+    }
+
+    public static IResult Handle(FreeSwitchRequest request, SnapshotHolder snapshots, FreeSwitchAnswers answers, ILoggerFactory loggers)
+    {
+        if (request.FailureStatus is int status)
+        {
+            LogRefused(loggers.CreateLogger(typeof(FreeSwitchEndpoint)), status, request.Failure ?? string.Empty);
+            return Results.StatusCode(status);
+        }
+
+        if (request.Failure is not null)
+        {
+            LogRefused(loggers.CreateLogger(typeof(FreeSwitchEndpoint)), StatusCodes.Status200OK, request.Failure);
+            return XmlAnswer.NotFound;
+        }
+
+        // No data yet (database never reached since start): 503 makes FreeSWITCH try its next
+        // binding instead of trusting an empty answer.
+        if (snapshots.Current is not { } snapshot)
+        {
+            return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+        }
+
+        return answers.Answer(request, snapshot);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "FreeSWITCH request refused with {Status}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, int status, string reason);
+}

@@ -1,0 +1,71 @@
+using FsDirectory.Acl;
+using FsDirectory.Data;
+using FsDirectory.Directory;
+using FsDirectory.FreeSwitch;
+using FsDirectory.Health;
+using FsDirectory.IpAuth;
+using FsDirectory.Profiles;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+
+namespace FsDirectory.Hosting;
+
+/// <summary>The service's composition: what Program.cs and the integration tests both start.</summary>
+public static class FsDirectoryComposition
+{
+    public static WebApplicationBuilder AddFsDirectory(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        services.AddOptions<FreeSwitchOptions>().BindConfiguration(FreeSwitchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AclOptions>().BindConfiguration(AclOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AclOptions>, AclOptionsValidator>();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(CreateDataSource);
+        services.AddSingleton<DirectoryStore>();
+        services.AddSingleton<SnapshotBuilder>();
+        services.AddSingleton<SnapshotHolder>();
+        services.AddSingleton<ReloadStatus>();
+        services.AddSingleton<SnapshotReloader>();
+        services.AddHostedService(sp => sp.GetRequiredService<SnapshotReloader>());
+
+        services.AddSingleton<DirectoryAnswers>();
+        services.AddSingleton<DialplanAnswers>();
+        services.AddSingleton<AclConfAnswers>();
+        services.AddSingleton<SofiaConfAnswers>();
+        services.AddSingleton<FreeSwitchAnswers>();
+        return builder;
+    }
+
+    public static WebApplication MapFsDirectory(this WebApplication app)
+    {
+        app.MapHealth();
+        app.MapFreeSwitch();
+        app.MapIpAuthApi();
+        return app;
+    }
+
+    /// <summary>One pooled data source, with budgets far below MySqlConnector's 15 s / 30 s defaults.</summary>
+    private static MySqlDataSource CreateDataSource(IServiceProvider services)
+    {
+        var configured = services.GetRequiredService<IConfiguration>().GetConnectionString("Default");
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:Default is not set. Set the environment variable ConnectionStrings__Default, or use `make run`, which provisions a local MariaDB.");
+        }
+
+        var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        var connection = new MySqlConnectionStringBuilder(configured)
+        {
+            // ASTPP's status/deleted columns are tinyint(1) holding 0/1 flags, but they are compared as numbers.
+            TreatTinyAsBoolean = false,
+            ConnectionTimeout = (uint)database.ConnectTimeoutSeconds,
+            DefaultCommandTimeout = (uint)database.LoadTimeoutSeconds,
+        };
+        return new MySqlDataSourceBuilder(connection.ConnectionString).Build();
+    }
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace FsDirectory.IpAuth;
+
+/// <summary>
+/// An IPv4 or IPv6 network in canonical form: host bits cleared, IPv4-mapped IPv6 folded into IPv4.
+/// Addresses are kept as an unsigned integer (IPv4 in the low 32 bits) so that matching and
+/// aggregation are integer operations.
+/// </summary>
+public readonly record struct IpNetwork(UInt128 Bits, int PrefixLength, bool IsV4)
+{
+    public int Width => IsV4 ? 32 : 128;
+
+    public bool IsHost => PrefixLength == Width;
+
+    public UInt128 First => Bits;
+
+    public UInt128 Last => Bits | ~Mask(Width, PrefixLength) & AllOnes(Width);
+
+    public static UInt128 AllOnes(int width) => width == 128 ? UInt128.MaxValue : (UInt128.One << width) - 1;
+
+    public static UInt128 Mask(int width, int prefixLength) =>
+        prefixLength == 0 ? UInt128.Zero : (UInt128.MaxValue << (128 - prefixLength)) >> (128 - width);
+
+    public bool Contains(IpAddressKey address) =>
+        address.IsV4 == IsV4 && (address.Bits & Mask(Width, PrefixLength)) == Bits;
+
+    public bool Contains(IpNetwork other) =>
+        other.IsV4 == IsV4 && other.PrefixLength >= PrefixLength && (other.Bits & Mask(Width, PrefixLength)) == Bits;
+
+    /// <summary>Parses an address or CIDR as stored in <c>ip_map.ip</c>. Strict: dotted-quad IPv4 only, no hostnames, no zone ids.</summary>
+    public static bool TryParse(string? text, [NotNullWhen(true)] out IpNetwork? network, out string? error)
+    {
+        network = null;
+        var s = (text ?? string.Empty).Trim();
+        if (s.Length == 0)
+        {
+            error = "empty address";
+            return false;
+        }
+
+        var slash = s.IndexOf('/', StringComparison.Ordinal);
+        var addressText = slash < 0 ? s : s[..slash];
+        if (!IpAddressKey.TryParse(addressText, out var address, out var mappedV6, out error))
+        {
+            return false;
+        }
+
+        var width = address.IsV4 ? 32 : 128;
+        var length = width;
+        if (slash >= 0)
+        {
+            var lengthText = s[(slash + 1)..];
+            if (lengthText.Length is 0 or > 3 || !lengthText.All(char.IsAsciiDigit)
+                || !int.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out length))
+            {
+                error = $"invalid prefix length '/{lengthText}'";
+                return false;
+            }
+
+            if (mappedV6)
+            {
+                // ::ffff:a.b.c.d/120 is the IPv4 network a.b.c.d/24.
+                if (length < 96 || length > 128)
+                {
+                    error = "an IPv4-mapped IPv6 network needs a prefix length of 96 to 128";
+                    return false;
+                }
+
+                length -= 96;
+            }
+            else if (length > width)
+            {
+                error = $"prefix length /{length} is longer than /{width}";
+                return false;
+            }
+        }
+
+        network = new IpNetwork(address.Bits & Mask(width, length), length, address.IsV4);
+        error = null;
+        return true;
+    }
+
+    public static IpNetwork Parse(string text) =>
+        TryParse(text, out var network, out var error) ? network.Value : throw new FormatException(error);
+
+    /// <summary>Canonical text, always with a <c>/</c> (FreeSWITCH ignores an ACL node without one).</summary>
+    public override string ToString() =>
+        $"{new IpAddressKey(Bits, IsV4)}/{PrefixLength.ToString(CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>A single source address, IPv4-mapped IPv6 folded into IPv4.</summary>
+public readonly record struct IpAddressKey(UInt128 Bits, bool IsV4)
+{
+    public static bool TryParse(ReadOnlySpan<char> text, out IpAddressKey address) =>
+        TryParse(text, out address, out _, out _);
+
+    public static bool TryParse(ReadOnlySpan<char> text, out IpAddressKey address, out bool wasMappedV6, out string? error)
+    {
+        address = default;
+        wasMappedV6 = false;
+        text = text.Trim();
+        if (text.Length is 0 or > 45)
+        {
+            error = text.Length == 0 ? "empty address" : "address too long";
+            return false;
+        }
+
+        if (text.Contains(':'))
+        {
+            if (text.Contains('%'))
+            {
+                error = "IPv6 zone ids are not accepted";
+                return false;
+            }
+
+            if (text[0] == '[' && text[^1] == ']')
+            {
+                text = text[1..^1];
+            }
+
+            if (!IPAddress.TryParse(text, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                error = $"'{text}' is not an IPv6 address";
+                return false;
+            }
+
+            Span<byte> bytes = stackalloc byte[16];
+            ip.TryWriteBytes(bytes, out _);
+            var bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
+            if (ip.IsIPv4MappedToIPv6)
+            {
+                wasMappedV6 = true;
+                address = new IpAddressKey(bits & uint.MaxValue, true);
+            }
+            else
+            {
+                address = new IpAddressKey(bits, false);
+            }
+
+            error = null;
+            return true;
+        }
+
+        // Strict dotted quad: IPAddress.TryParse would also take "10.1", "0x7f.1" or "017.0.0.1".
+        uint value = 0;
+        var parts = 0;
+        foreach (var range in text.Split('.'))
+        {
+            var part = text[range];
+            if (part.Length is 0 or > 3 || !AllDigits(part) || (part.Length > 1 && part[0] == '0')
+                || !uint.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var octet) || octet > 255)
+            {
+                error = $"'{text}' is not an IPv4 address (dotted quad) or IPv6 address; hostnames are not accepted";
+                return false;
+            }
+
+            value = (value << 8) | octet;
+            parts++;
+        }
+
+        if (parts != 4)
+        {
+            error = $"'{text}' is not an IPv4 address (dotted quad) or IPv6 address; hostnames are not accepted";
+            return false;
+        }
+
+        address = new IpAddressKey(value, true);
+        error = null;
+        return true;
+    }
+
+    private static bool AllDigits(ReadOnlySpan<char> s)
+    {
+        foreach (var c in s)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override string ToString()
+    {
+        if (IsV4)
+        {
+            var v = (uint)Bits;
+            return string.Create(CultureInfo.InvariantCulture, $"{v >> 24}.{(v >> 16) & 255}.{(v >> 8) & 255}.{v & 255}");
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, Bits);
+        return new IPAddress(bytes).ToString();
+    }
+}

@@ -1,0 +1,19 @@
+namespace FsDirectory.Profiles;
+
+/// <summary>An active sip_profiles row with valid settings, and its active gateways.</summary>
+public sealed record SipProfile
+{
+    public required int Id { get; init; }
+    public required string Name { get; init; }
+    public required string SipIp { get; init; }
+    public required string SipPort { get; init; }
+    public required KeyValuePair<string, string>[] Params { get; init; }
+    public required IReadOnlyList<Gateway> Gateways { get; init; }
+}
+
+public sealed record Gateway
+{
+    public required int Id { get; init; }
+    public required string Name { get; init; }
+    public required KeyValuePair<string, string>[] Params { get; init; }
+}

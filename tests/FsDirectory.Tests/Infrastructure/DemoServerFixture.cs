@@ -1,0 +1,26 @@
+namespace FsDirectory.Tests.Infrastructure;
+
+/// <summary>One database with the demo seed and one running service, shared by a test class.</summary>
+public class DemoServerFixture : IAsyncLifetime
+{
+    public TestDatabase Database { get; private set; } = null!;
+    public FsDirectoryServer Server { get; private set; } = null!;
+
+    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public async Task InitializeAsync()
+    {
+        Database = await TestDatabase.CreateAsync(seed: true);
+        await SeedAsync(Database);
+        Server = await FsDirectoryServer.StartAsync(Database.ConnectionString, Settings);
+    }
+
+    /// <summary>Rows a test class adds on top of the demo seed, before the service starts.</summary>
+    protected virtual Task SeedAsync(TestDatabase database) => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}

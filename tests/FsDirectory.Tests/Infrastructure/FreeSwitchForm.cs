@@ -1,0 +1,59 @@
+using System.Net;
+using System.Text;
+
+namespace FsDirectory.Tests.Infrastructure;
+
+/// <summary>A real mod_xml_curl body from shared/fixtures/freeswitch, with fields changed where a test needs another case.</summary>
+public sealed class FreeSwitchForm
+{
+    private readonly List<(string Key, string RawValue)> _fields;
+
+    private FreeSwitchForm(List<(string Key, string RawValue)> fields) => _fields = fields;
+
+    public static FreeSwitchForm Load(string fixture)
+    {
+        var body = File.ReadAllText(Paths.FreeSwitchFixture(fixture)).TrimEnd('\n', '\r');
+        return new FreeSwitchForm(body.Split('&').Select(pair =>
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            return eq < 0 ? (pair, string.Empty) : (pair[..eq], pair[(eq + 1)..]);
+        }).ToList());
+    }
+
+    public string? this[string key] =>
+        _fields.Where(f => f.Key == key).Select(f => WebUtility.UrlDecode(f.RawValue)).FirstOrDefault();
+
+    /// <summary>Sets (or adds) a field; the value is URL-encoded as FreeSWITCH encodes event headers.</summary>
+    public FreeSwitchForm With(string key, string value)
+    {
+        var copy = new List<(string Key, string RawValue)>(_fields);
+        var encoded = Uri.EscapeDataString(value);
+        var index = copy.FindIndex(f => f.Key == key);
+        if (index >= 0)
+        {
+            copy[index] = (key, encoded);
+        }
+        else
+        {
+            copy.Add((key, encoded));
+        }
+
+        return new FreeSwitchForm(copy);
+    }
+
+    public FreeSwitchForm Without(string key) => new(_fields.Where(f => f.Key != key).ToList());
+
+    /// <summary>Appends a raw pair as is (duplicates, broken encodings).</summary>
+    public FreeSwitchForm WithRaw(string key, string rawValue) => new([.. _fields, (key, rawValue)]);
+
+    public string Body => string.Join('&', _fields.Select(f => f.Key + "=" + f.RawValue));
+
+    public int Count => _fields.Count;
+
+    public HttpContent ToContent()
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(Body));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-www-form-urlencoded");
+        return content;
+    }
+}
