@@ -1,10 +1,12 @@
 using FsDirectory.Acl;
 using FsDirectory.Data;
 using FsDirectory.Directory;
+using FsDirectory.EventSocket;
 using FsDirectory.FreeSwitch;
 using FsDirectory.Health;
 using FsDirectory.IpAuth;
 using FsDirectory.Profiles;
+using FsDirectory.Status;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
@@ -37,6 +39,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<AclConfAnswers>();
         services.AddSingleton<SofiaConfAnswers>();
         services.AddSingleton<FreeSwitchAnswers>();
+        services.AddEventSocketPush();
         return builder;
     }
 
@@ -45,6 +48,7 @@ public static class FsDirectoryComposition
         app.MapHealth();
         app.MapFreeSwitch();
         app.MapIpAuthApi();
+        app.MapStatus();
         return app;
     }
 

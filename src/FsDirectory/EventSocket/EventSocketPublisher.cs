@@ -1,0 +1,98 @@
+using System.Threading.Channels;
+using FsDirectory.Data;
+using Microsoft.Extensions.Options;
+
+namespace FsDirectory.EventSocket;
+
+/// <summary>
+/// Turns snapshot swaps into Event Socket commands. The swap only wakes this loop; the loop compares
+/// the last snapshot it planned from with the current one, so a burst of swaps coalesces into one
+/// plan and the reloader never waits on the switches.
+/// </summary>
+public sealed partial class EventSocketPublisher : BackgroundService
+{
+    private readonly SnapshotHolder _holder;
+    private readonly PushLease _lease;
+    private readonly ILogger<EventSocketPublisher> _logger;
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    public EventSocketPublisher(SnapshotHolder holder, PushLease lease, IOptions<EventSocketOptions> options, TimeProvider time, ILoggerFactory loggers)
+    {
+        _holder = holder;
+        _lease = lease;
+        _logger = loggers.CreateLogger<EventSocketPublisher>();
+        var nodeLogger = loggers.CreateLogger<EventSocketNode>();
+        Nodes = [.. options.Value.Nodes.Select(n => new EventSocketNode(n, options.Value, lease, time, nodeLogger))];
+        if (Nodes.Count > 0)
+        {
+            holder.Swapped += (_, _) => _wake.Writer.TryWrite(true);
+            lease.TookOver += () =>
+            {
+                foreach (var node in Nodes)
+                {
+                    node.Request(reloadAcl: true, []);
+                }
+            };
+        }
+    }
+
+    public IReadOnlyList<EventSocketNode> Nodes { get; }
+
+    public bool IsPushing => _lease.IsHolder;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (Nodes.Count == 0)
+        {
+            return;
+        }
+
+        var loops = Nodes.Select(n => Task.Run(() => n.RunAsync(stoppingToken), stoppingToken)).ToList();
+        loops.Add(Task.Run(() => _lease.RunAsync(stoppingToken), stoppingToken));
+        loops.Add(PlanLoopAsync(stoppingToken));
+        await Task.WhenAll(loops);
+    }
+
+    private async Task PlanLoopAsync(CancellationToken stoppingToken)
+    {
+        // The first load is the switches' own start-up state: nothing to push for it.
+        var planned = _holder.Current;
+        try
+        {
+            while (await _wake.Reader.WaitToReadAsync(stoppingToken))
+            {
+                _wake.Reader.TryRead(out _);
+                var current = _holder.Current;
+                if (current is null || ReferenceEquals(current, planned))
+                {
+                    continue;
+                }
+
+                if (planned is null)
+                {
+                    planned = current;
+                    continue;
+                }
+
+                var plan = PushPlan.Between(planned, current);
+                planned = current;
+                if (plan.IsEmpty)
+                {
+                    continue;
+                }
+
+                LogPlanned(current.Version, plan.ReloadAcl, string.Join(',', plan.RescanProfiles));
+                foreach (var node in Nodes)
+                {
+                    node.Request(plan.ReloadAcl, plan.RescanProfiles);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot {Version}: push reloadacl={ReloadAcl}, rescan profiles [{Profiles}]")]
+    private partial void LogPlanned(long version, bool reloadAcl, string profiles);
+}

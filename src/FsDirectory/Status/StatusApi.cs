@@ -1,0 +1,58 @@
+using System.Net;
+using FsDirectory.Data;
+using FsDirectory.EventSocket;
+
+namespace FsDirectory.Status;
+
+/// <summary>What an operator checks first: which data is served, how changes are detected, and whether the switches got them.</summary>
+public static class StatusApi
+{
+    public static RouteGroupBuilder MapStatus(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/status").WithTags("Status");
+        group.MapGet("/", GetStatus).AddEndpointFilter(LoopbackOnly);
+        return group;
+    }
+
+    public static IResult GetStatus(SnapshotHolder snapshots, ReloadStatus reload, EventSocketPublisher publisher, TimeProvider time)
+    {
+        var snapshot = snapshots.Current;
+        return Results.Ok(new StatusResponse(
+            snapshot?.Version,
+            snapshot?.LoadedAt,
+            snapshot is null ? null : (time.GetUtcNow() - snapshot.LoadedAt).TotalSeconds,
+            snapshot?.UsableRules.Count,
+            snapshot?.Devices.Count,
+            snapshot?.Profiles.Count,
+            snapshot?.Problems.Count,
+            reload.Detection?.ToString(),
+            reload.DatabaseReachable,
+            reload.LastError,
+            new EventSocketStatus(publisher.IsPushing, [.. publisher.Nodes.Select(static n => n.Status())])));
+    }
+
+    /// <summary>Until API keys guard the admin surface, only the host itself may ask.</summary>
+    private static ValueTask<object?> LoopbackOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var remote = context.HttpContext.Connection.RemoteIpAddress;
+        return remote is not null && IPAddress.IsLoopback(remote)
+            ? next(context)
+            : ValueTask.FromResult<object?>(Results.Problem("Only loopback clients may use this endpoint.", statusCode: StatusCodes.Status403Forbidden));
+    }
+}
+
+public sealed record StatusResponse(
+    long? SnapshotVersion,
+    DateTimeOffset? SnapshotLoadedAt,
+    double? SnapshotAgeSeconds,
+    int? UsableRules,
+    int? Devices,
+    int? Profiles,
+    int? Problems,
+    string? Detection,
+    bool DatabaseReachable,
+    string? LastDatabaseError,
+    EventSocketStatus EventSocket);
+
+/// <summary><see cref="PushLockHeld"/>: this instance holds the push lock (with several instances, exactly one does).</summary>
+public sealed record EventSocketStatus(bool PushLockHeld, IReadOnlyList<EventSocketNodeStatus> Nodes);

@@ -1,0 +1,158 @@
+using System.Text;
+using FsDirectory.Tests.Infrastructure;
+
+namespace FsDirectory.Tests.EventSocket;
+
+public sealed class ChangePropagationTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(2);
+
+    [Fact]
+    public async Task A_wrong_password_is_not_accepted_and_the_status_says_so()
+    {
+        await using var fake = FakeFreeSwitch.Start("ClueCon");
+        await using var harness = await EventSocketHarness.StartAsync([(fake.Address, "not-the-secret")]);
+
+        await Eventually.TrueAsync(() => fake.AuthFailures > 0, TimeSpan.FromSeconds(5), "an auth attempt");
+        await Eventually.TrueAsync(async () => (await harness.StatusAsync()).EventSocket.Nodes[0].LastError is not null, TimeSpan.FromSeconds(5), "error reported");
+        var node = (await harness.StatusAsync()).EventSocket.Nodes[0];
+
+        Assert.False(node.Connected);
+        Assert.Contains("authentication refused", node.LastError, StringComparison.Ordinal);
+        Assert.Equal(0, fake.AuthSuccesses);
+        Assert.Empty(fake.Commands);
+        Assert.DoesNotContain("not-the-secret", harness.Server.Logs.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_burst_of_1000_sql_inserts_leads_to_at_most_two_reloadacl()
+    {
+        await using var fake = FakeFreeSwitch.Start();
+        await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
+        await harness.WaitUntilPushingAsync();
+        var before = harness.Server.Snapshot!.UsableRules.Count;
+
+        // 1,000 separate autocommitted statements, the way a DBA's seeding script arrives.
+        var sql = new StringBuilder();
+        for (var i = 0; i < 1000; i++)
+        {
+            sql.Append(
+                $"INSERT INTO ip_map (id, name, ip, accountid, reseller_id, pricelist_id, sip_profile_id, prefix, context, status) VALUES ({1000 + i}, 'bulk {i}', '10.{i / 250}.{i % 250}.1/32', 2, 1, 0, 0, '', 'default', 0);\n");
+        }
+
+        await harness.Database.ExecuteAsync(sql.ToString());
+        await Eventually.TrueAsync(() => harness.Server.Snapshot!.UsableRules.Count == before + 1000, TimeSpan.FromSeconds(10), "all 1000 rules loaded");
+        await Eventually.TrueAsync(() => fake.Count("reloadacl") >= 1, TimeSpan.FromSeconds(5), "a reloadacl");
+
+        // Quiet window longer than MinReloadInterval + Debounce: a third reload would have arrived by now.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.InRange(fake.Count("reloadacl"), 1, 2);
+    }
+
+    [Fact]
+    public async Task A_dead_node_does_not_delay_the_live_one()
+    {
+        await using var live = FakeFreeSwitch.Start();
+        var dead = $"127.0.0.1:{FakeFreeSwitch.ClosedPort()}";
+        await using var harness = await EventSocketHarness.StartAsync([(dead, "ClueCon"), (live.Address, live.Password)]);
+        await Eventually.TrueAsync(async () =>
+        {
+            var status = await harness.StatusAsync();
+            return status.EventSocket.PushLockHeld && status.EventSocket.Nodes[1].Connected;
+        }, TimeSpan.FromSeconds(10), "live node connected");
+
+        await harness.InsertRuleAsync(900, "192.0.2.200/32");
+        var took = await Eventually.TrueAsync(() => live.Count("reloadacl") == 1, Deadline, "reloadacl on the live node");
+
+        var status = await harness.StatusAsync();
+        Assert.False(status.EventSocket.Nodes[0].Connected);
+        Assert.NotNull(status.EventSocket.Nodes[0].LastError);
+        Assert.Equal("reloadacl", status.EventSocket.Nodes[1].LastCommand);
+        Assert.NotNull(status.EventSocket.Nodes[1].LastSuccess);
+        Assert.True(took < Deadline);
+    }
+
+    [Fact]
+    public async Task A_node_that_restarts_gets_a_reloadacl_after_reconnecting()
+    {
+        await using var fake = FakeFreeSwitch.Start();
+        await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
+        await harness.WaitUntilPushingAsync();
+        Assert.Equal(0, fake.Count("reloadacl"));
+
+        fake.Stop();
+        await Eventually.TrueAsync(async () => !(await harness.StatusAsync()).EventSocket.Nodes[0].Connected, TimeSpan.FromSeconds(5), "disconnect noticed");
+        fake.Restart();
+
+        await Eventually.TrueAsync(() => fake.Count("reloadacl") == 1, TimeSpan.FromSeconds(5), "reloadacl after reconnect");
+        Assert.True((await harness.StatusAsync()).EventSocket.Nodes[0].Connected);
+    }
+
+    [Fact]
+    public async Task A_direct_sql_insert_authenticates_calls_within_two_seconds_and_reaches_the_node()
+    {
+        await using var fake = FakeFreeSwitch.Start();
+        await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
+        await harness.WaitUntilPushingAsync();
+        Assert.False(await harness.IsTransferredAsync("192.0.2.201", "12066418000"));
+
+        await harness.InsertRuleAsync(901, "192.0.2.201/32");
+        var answered = await Eventually.TrueAsync(() => harness.IsTransferredAsync("192.0.2.201", "12066418000"), Deadline, "dialplan answer changed");
+        await Eventually.TrueAsync(() => fake.Count("reloadacl") == 1, Deadline, "reloadacl reached the node");
+
+        Assert.True(answered < Deadline);
+        Assert.DoesNotContain(fake.Commands, c => c.StartsWith("sofia", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_profile_settings_change_sends_sofia_profile_rescan_and_no_reloadacl()
+    {
+        await using var fake = FakeFreeSwitch.Start();
+        await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
+        await harness.WaitUntilPushingAsync();
+
+        await harness.Database.ExecuteAsync("UPDATE sip_profiles SET profile_data = JSON_SET(profile_data, '$.nonce-ttl', '90') WHERE name = 'default'");
+
+        await Eventually.TrueAsync(() => fake.Count("sofia profile default rescan") == 1, Deadline, "rescan on the node");
+        Assert.Equal(0, fake.Count("reloadacl"));
+    }
+
+    [Fact]
+    public async Task A_device_edit_sends_nothing_because_directory_answers_are_not_cached()
+    {
+        await using var fake = FakeFreeSwitch.Start();
+        await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
+        await harness.WaitUntilPushingAsync();
+        var version = harness.Server.Snapshot!.Version;
+
+        await harness.Database.ExecuteAsync("UPDATE sip_devices SET dir_params = '{\"password\":\"changed-secret\"}' WHERE username = '1002'");
+        await Eventually.TrueAsync(() => harness.Server.Snapshot!.Version > version, Deadline, "device change loaded");
+        // A push would follow within Debounce; the rule edit after it proves the node was listening.
+        await harness.InsertRuleAsync(902, "192.0.2.202/32");
+        await Eventually.TrueAsync(() => fake.Count("reloadacl") == 1, TimeSpan.FromSeconds(5), "reloadacl for the rule");
+
+        Assert.Equal(["reloadacl"], fake.Commands);
+    }
+
+    [Fact]
+    public async Task Two_instances_on_one_database_push_each_change_once()
+    {
+        await using var fake = FakeFreeSwitch.Start();
+        await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
+        await using var second = await FsDirectoryServer.StartAsync(harness.Database.ConnectionString, EventSocketHarness.Settings([(fake.Address, fake.Password)]));
+        await Eventually.TrueAsync(async () =>
+        {
+            var a = await harness.StatusAsync();
+            var b = await EventSocketHarness.StatusOf(second);
+            return a.EventSocket.Nodes[0].Connected && b.EventSocket.Nodes[0].Connected
+                && (a.EventSocket.PushLockHeld ^ b.EventSocket.PushLockHeld);
+        }, TimeSpan.FromSeconds(10), "both connected, exactly one holds the push lock");
+
+        await harness.InsertRuleAsync(903, "192.0.2.203/32");
+        await Eventually.TrueAsync(() => fake.Count("reloadacl") >= 1, Deadline, "reloadacl");
+        await Eventually.TrueAsync(() => second.Snapshot!.UsableRules.Any(r => r.Id == 903), Deadline, "second instance loaded the rule");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, fake.Count("reloadacl"));
+    }
+}
