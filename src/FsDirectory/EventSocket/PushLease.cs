@@ -15,6 +15,8 @@ public sealed partial class PushLease(MySqlDataSource dataSource, IOptions<Event
     private const string AcquireSql = "SELECT GET_LOCK(LEFT(CONCAT(@Name, ':', COALESCE(DATABASE(), '')), 64), 0)";
     private const string StillHeldSql = "SELECT COALESCE(IS_USED_LOCK(LEFT(CONCAT(@Name, ':', COALESCE(DATABASE(), '')), 64)) = CONNECTION_ID(), 0)";
 
+    private const string ReleaseSql = "SELECT RELEASE_LOCK(LEFT(CONCAT(@Name, ':', COALESCE(DATABASE(), '')), 64))";
+
     private volatile bool _holder;
 
     public bool IsHolder => _holder;
@@ -80,11 +82,30 @@ public sealed partial class PushLease(MySqlDataSource dataSource, IOptions<Event
         }
         finally
         {
-            _holder = false;
             if (connection is not null)
             {
+                // A pooled connection can outlive this loop; release explicitly so a standby takes over at once.
+                if (_holder)
+                {
+                    await ReleaseAsync(connection, parameters);
+                }
+
                 await connection.DisposeAsync();
             }
+
+            _holder = false;
+        }
+    }
+
+    private static async Task ReleaseAsync(MySqlConnection connection, object parameters)
+    {
+        try
+        {
+            await connection.ExecuteScalarAsync<long?>(new CommandDefinition(ReleaseSql, parameters, commandTimeout: 2));
+        }
+        catch (MySqlException)
+        {
+            // The server drops the lock with the connection anyway.
         }
     }
 
