@@ -1,4 +1,5 @@
 using FsDirectory.Acl;
+using FsDirectory.Admin;
 using FsDirectory.Data;
 using FsDirectory.Directory;
 using FsDirectory.FreeSwitch;
@@ -37,6 +38,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<AclConfAnswers>();
         services.AddSingleton<SofiaConfAnswers>();
         services.AddSingleton<FreeSwitchAnswers>();
+        services.AddAdminApi();
         return builder;
     }
 
@@ -45,6 +47,7 @@ public static class FsDirectoryComposition
         app.MapHealth();
         app.MapFreeSwitch();
         app.MapIpAuthApi();
+        app.MapAdmin();
         return app;
     }
 
