@@ -1,4 +1,5 @@
 using FsDirectory.Acl;
+using FsDirectory.Admin;
 using FsDirectory.Data;
 using FsDirectory.Directory;
 using FsDirectory.EventSocket;
@@ -40,6 +41,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<SofiaConfAnswers>();
         services.AddSingleton<FreeSwitchAnswers>();
         services.AddEventSocketPush();
+        services.AddAdminApi();
         return builder;
     }
 
@@ -49,6 +51,7 @@ public static class FsDirectoryComposition
         app.MapFreeSwitch();
         app.MapIpAuthApi();
         app.MapStatus();
+        app.MapAdmin();
         return app;
     }
 

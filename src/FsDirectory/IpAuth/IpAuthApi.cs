@@ -1,4 +1,4 @@
-using System.Net;
+using FsDirectory.Admin;
 using FsDirectory.Data;
 
 namespace FsDirectory.IpAuth;
@@ -9,11 +9,11 @@ public static class IpAuthApi
     public static RouteGroupBuilder MapIpAuthApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/ip-auth").WithTags("IP authentication");
-        group.MapGet("/resolve", Resolve).AddEndpointFilter(LoopbackOnly);
+        group.MapGet("/resolve", Resolve).AddEndpointFilter(AdminAccess.RequireKeyOrLoopback);
         return group;
     }
 
-    public static IResult Resolve(string? ip, string? number, string? profile, SnapshotHolder snapshots)
+    public static IResult Resolve(string? ip, string? number, string? profile, AdminCaller caller, AdminAccess access, SnapshotHolder snapshots)
     {
         if (snapshots.Current is not { } snapshot)
         {
@@ -29,23 +29,17 @@ public static class IpAuthApi
         var candidates = IpAddressKey.TryParse(ip, out var source)
             ? snapshot.Rules.Candidates(source, number, string.IsNullOrEmpty(profile) ? null : profile)
             : [];
+        // A reseller key sees that a call would be accepted, but not another reseller's rules. Without keys
+        // the endpoint is loopback-only and unscoped.
+        bool Visible(IpRule rule) => !access.Enabled || caller.ResellerId is not { } reseller || rule.ResellerId == reseller;
         return Results.Ok(new ResolveResponse(
             decision.Accepted,
             decision.Reason,
-            decision.Rule is null ? null : RuleView.From(decision.Rule),
+            decision.Rule is null || !Visible(decision.Rule) ? null : RuleView.From(decision.Rule),
             decision.Number,
             decision.Context,
-            [.. candidates.Select(RuleView.From)],
+            [.. candidates.Where(Visible).Select(RuleView.From)],
             snapshot.Version));
-    }
-
-    /// <summary>Rule data is sensitive; until API keys guard it, only the host itself may ask.</summary>
-    private static ValueTask<object?> LoopbackOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var remote = context.HttpContext.Connection.RemoteIpAddress;
-        return remote is not null && IPAddress.IsLoopback(remote)
-            ? next(context)
-            : ValueTask.FromResult<object?>(Results.Problem("Only loopback clients may use this endpoint.", statusCode: StatusCodes.Status403Forbidden));
     }
 }
 

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace FsDirectory.Admin;
+
+/// <summary>Who is calling the admin API: the key's name and, for a reseller key, the reseller it is bound to.</summary>
+public sealed record AdminCaller(string Name, int? ResellerId)
+{
+    /// <summary>No valid key: scoped to a reseller id no account has, so it sees nothing even if a filter were missing.</summary>
+    public static readonly AdminCaller Unauthenticated = new("(none)", -1);
+
+    /// <summary>
+    /// Parameters are bound before endpoint filters run, so the key is looked up here as well;
+    /// <see cref="AdminAccess.RequireKey"/> is what refuses the request.
+    /// </summary>
+    public static ValueTask<AdminCaller?> BindAsync(HttpContext context)
+    {
+        var key = context.RequestServices.GetRequiredService<AdminAccess>().Find(AdminAccess.PresentedKey(context.Request));
+        return ValueTask.FromResult<AdminCaller?>(key is null ? Unauthenticated : new AdminCaller(key.Name, key.ResellerId));
+    }
+
+    public bool CanSee(int? accountResellerId) => ResellerId is not { } reseller || (accountResellerId ?? 0) == reseller;
+}
+
+/// <summary>API-key check for the admin endpoints. Keys are compared as SHA-256 digests in constant time and never logged.</summary>
+public sealed partial class AdminAccess(IOptionsMonitor<AdminOptions> options, ILogger<AdminAccess> logger)
+{
+    public const string HeaderName = "X-Api-Key";
+
+    public bool Enabled => options.CurrentValue.ApiKeys.Count > 0;
+
+    /// <summary>The configured key matching <paramref name="presented"/>, or null. Every key is compared, so timing does not tell which one nearly matched.</summary>
+    public AdminApiKey? Find(string? presented)
+    {
+        if (string.IsNullOrEmpty(presented))
+        {
+            return null;
+        }
+
+        Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
+        Span<byte> known = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(presented), given);
+        AdminApiKey? match = null;
+        foreach (var key in options.CurrentValue.ApiKeys)
+        {
+            SHA256.HashData(Encoding.UTF8.GetBytes(key.Key), known);
+            if (CryptographicOperations.FixedTimeEquals(given, known))
+            {
+                match ??= key;
+            }
+        }
+
+        return match;
+    }
+
+    /// <summary>Filter for the admin group: 404 while the API is off, 401 without a valid key.</summary>
+    public static ValueTask<object?> RequireKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var access = context.HttpContext.RequestServices.GetRequiredService<AdminAccess>();
+        if (!access.Enabled)
+        {
+            return ValueTask.FromResult<object?>(TypedResults.NotFound());
+        }
+
+        return access.Authenticate(context.HttpContext) is { } failure
+            ? ValueTask.FromResult<object?>(failure)
+            : next(context);
+    }
+
+    /// <summary>Filter for the explain endpoint: the API key when keys are configured, otherwise loopback clients only.</summary>
+    public static ValueTask<object?> RequireKeyOrLoopback(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var access = context.HttpContext.RequestServices.GetRequiredService<AdminAccess>();
+        if (access.Enabled)
+        {
+            return access.Authenticate(context.HttpContext) is { } failure
+                ? ValueTask.FromResult<object?>(failure)
+                : next(context);
+        }
+
+        var remote = context.HttpContext.Connection.RemoteIpAddress;
+        return remote is not null && IPAddress.IsLoopback(remote)
+            ? next(context)
+            : ValueTask.FromResult<object?>(TypedResults.Problem("Only loopback clients may use this endpoint while no admin API key is configured.", statusCode: StatusCodes.Status403Forbidden));
+    }
+
+    private ProblemHttpResult? Authenticate(HttpContext http)
+    {
+        var presented = PresentedKey(http.Request);
+        var key = Find(presented);
+        if (key is null)
+        {
+            LogRejected(http.Connection.RemoteIpAddress?.ToString() ?? "?", presented is null ? "no API key" : "unknown API key");
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return TypedResults.Problem(
+                presented is null ? $"Send an API key in the {HeaderName} header (or Authorization: Bearer)." : "The API key is not valid.",
+                statusCode: StatusCodes.Status401Unauthorized,
+                title: "Unauthorized");
+        }
+
+        return null;
+    }
+
+    internal static string? PresentedKey(HttpRequest request)
+    {
+        if (request.Headers.TryGetValue(HeaderName, out var header) && header.Count == 1 && !string.IsNullOrEmpty(header[0]))
+        {
+            return header[0];
+        }
+
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7
+            ? authorization[7..].Trim()
+            : null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Admin API: request from {Remote} refused: {Reason}")]
+    private partial void LogRejected(string remote, string reason);
+}

@@ -1,0 +1,60 @@
+using FsDirectory.Data;
+using FsDirectory.IpAuth;
+
+namespace FsDirectory.Admin;
+
+/// <summary>One problem of one <c>ip_map</c> row. Kind: <c>unusable</c>, <c>tie</c> or <c>shadowed</c>.</summary>
+public sealed record IpSettingProblem(int RuleId, string Kind, string Problem, int? OtherRuleId);
+
+/// <summary>
+/// Problems among usable rules. The matcher ranks by longest prefix, then longest mask, then lowest id,
+/// so a rule R can only lose every call it matches to a rule W with the same network and the same prefix
+/// (a shorter prefix or a wider network always ranks below R) and a lower id, when W applies on every
+/// profile R applies on (same effective profile, or W bound to no profile at all).
+/// Such an R is a <c>tie</c> when W has the same effective profile and another account (only the id decides
+/// which customer is billed), and <c>shadowed</c> otherwise (same account, or W covers more profiles).
+/// </summary>
+public static class IpRuleAnalysis
+{
+    public static List<IpSettingProblem> Analyse(Snapshot snapshot)
+    {
+        var problems = snapshot.Problems
+            .Where(p => p.Table == "ip_map")
+            .Select(p => new IpSettingProblem((int)p.RowId, "unusable", p.Problem, null))
+            .ToList();
+        problems.AddRange(Overlaps(snapshot.UsableRules));
+        problems.Sort(static (a, b) => a.RuleId.CompareTo(b.RuleId));
+        return problems;
+    }
+
+    public static IEnumerable<IpSettingProblem> Overlaps(IReadOnlyList<IpRule> rules)
+    {
+        foreach (var group in rules.GroupBy(r => (r.Network, r.Prefix)).Where(g => g.Count() > 1))
+        {
+            var ordered = group.OrderBy(r => r.Id).ToList();
+            for (var i = 1; i < ordered.Count; i++)
+            {
+                var rule = ordered[i];
+                var winner = ordered.Take(i).FirstOrDefault(w => w.Profile is null || string.Equals(w.Profile, rule.Profile, StringComparison.Ordinal));
+                if (winner is null)
+                {
+                    continue;
+                }
+
+                var profile = rule.Profile ?? "every profile";
+                if (string.Equals(winner.Profile, rule.Profile, StringComparison.Ordinal) && winner.AccountId != rule.AccountId)
+                {
+                    yield return new IpSettingProblem(rule.Id, "tie",
+                        $"ties with rule {winner.Id} (account {winner.AccountId}) on {rule.Network}, prefix '{rule.Prefix}', profile {profile}: rule {winner.Id} always wins only because its id is lower, so account {rule.AccountId} is never billed",
+                        winner.Id);
+                }
+                else
+                {
+                    yield return new IpSettingProblem(rule.Id, "shadowed",
+                        $"never matches: rule {winner.Id} (account {winner.AccountId}) has the same network {rule.Network} and prefix '{rule.Prefix}', applies on {winner.Profile ?? "every profile"} and wins by its lower id",
+                        winner.Id);
+                }
+            }
+        }
+    }
+}
