@@ -11,6 +11,7 @@ public static partial class FreeSwitchEndpoint
         // FreeSWITCH posts forms without antiforgery tokens; the request binds itself (BindAsync), so
         // no [FromForm] metadata is added, and the group states it explicitly as well.
         var group = app.MapGroup("/freeswitch").DisableAntiforgery().WithTags("FreeSWITCH");
+        group.AddEndpointFilter<FreeSwitchAccessFilter>();
         group.MapPost("", Handle).ExcludeFromDescription();
         group.MapGet("", Handle).ExcludeFromDescription();
         return group;

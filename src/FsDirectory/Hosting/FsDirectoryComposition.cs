@@ -22,6 +22,8 @@ public static class FsDirectoryComposition
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AclOptions>().BindConfiguration(AclOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AclOptions>, AclOptionsValidator>();
+        services.AddOptions<FreeSwitchAccessOptions>().BindConfiguration(FreeSwitchAccessOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FreeSwitchAccessOptions>, FreeSwitchAccessOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(CreateDataSource);
