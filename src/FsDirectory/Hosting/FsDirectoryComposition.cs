@@ -4,6 +4,7 @@ using FsDirectory.Directory;
 using FsDirectory.FreeSwitch;
 using FsDirectory.Health;
 using FsDirectory.IpAuth;
+using FsDirectory.Metrics;
 using FsDirectory.Profiles;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -39,6 +40,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<AclConfAnswers>();
         services.AddSingleton<SofiaConfAnswers>();
         services.AddSingleton<FreeSwitchAnswers>();
+        services.AddSingleton<FsDirectoryMetrics>();
         return builder;
     }
 
@@ -47,6 +49,7 @@ public static class FsDirectoryComposition
         app.MapHealth();
         app.MapFreeSwitch();
         app.MapIpAuthApi();
+        app.MapFsDirectoryMetrics();
         return app;
     }
 
