@@ -71,7 +71,13 @@ start() {
       --user="$os_user" --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
       || { cat "$dir/install.log" >&2; die "mariadb-install-db failed"; }
   fi
-  local port; port=$(free_port)
+  # A restart keeps the remembered port when it is still free, so clients' connection strings stay valid.
+  local port
+  if [ -f "$dir/port" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$(cat "$dir/port")") 2>/dev/null; then
+    port=$(cat "$dir/port")
+  else
+    port=$(free_port)
+  fi
   echo "$port" > "$dir/port"
   # Loopback only; no binary log (triggers need no extra privilege); relaxed flushing is fine for a
   # development/test server whose data is demo or throwaway.

@@ -14,6 +14,13 @@ public sealed class DatabaseOptions
     [Range(1, 600)]
     public int LoadTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Budget for one cheap statement (change-token poll, trigger detection). Kept well under
+    /// FreeSWITCH's binding timeout so a hung server is noticed, and reported, within seconds.
+    /// </summary>
+    [Range(1, 60)]
+    public int PollTimeoutSeconds { get; set; } = 2;
+
     /// <summary>How often the change-version row is polled when the triggers are installed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);

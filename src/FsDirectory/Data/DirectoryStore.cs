@@ -62,17 +62,17 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
         SELECT value FROM `system` WHERE name = @Name AND reseller_id = 0 ORDER BY id LIMIT 1
         """;
 
-    public async Task<ChangeDetection> DetectChangeModeAsync(CancellationToken cancellationToken)
+    public async Task<ChangeDetection> DetectChangeModeAsync(int timeoutSeconds, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var triggers = await connection.ExecuteScalarAsync<long>(new CommandDefinition(TriggerCountSql, cancellationToken: cancellationToken));
+        var triggers = await connection.ExecuteScalarAsync<long>(new CommandDefinition(TriggerCountSql, commandTimeout: timeoutSeconds, cancellationToken: cancellationToken));
         return triggers >= ExpectedTriggerCount ? ChangeDetection.Triggers : ChangeDetection.Checksum;
     }
 
-    public async Task<string> ReadChangeTokenAsync(ChangeDetection mode, CancellationToken cancellationToken)
+    public async Task<string> ReadChangeTokenAsync(ChangeDetection mode, int timeoutSeconds, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await ReadChangeTokenAsync(connection, null, mode, cancellationToken);
+        return await ReadChangeTokenAsync(connection, null, mode, timeoutSeconds, cancellationToken);
     }
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        var token = await ReadChangeTokenAsync(connection, transaction, mode, cancellationToken);
+        var token = await ReadChangeTokenAsync(connection, transaction, mode, timeoutSeconds, cancellationToken);
 
         async Task<List<T>> Query<T>(string sql, object? parameters = null) =>
             (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, transaction, timeoutSeconds, cancellationToken: cancellationToken))).AsList();
@@ -109,10 +109,10 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
         return await connection.PingAsync(cancellationToken);
     }
 
-    private static async Task<string> ReadChangeTokenAsync(MySqlConnection connection, MySqlTransaction? transaction, ChangeDetection mode, CancellationToken cancellationToken)
+    private static async Task<string> ReadChangeTokenAsync(MySqlConnection connection, MySqlTransaction? transaction, ChangeDetection mode, int timeoutSeconds, CancellationToken cancellationToken)
     {
         var sql = mode == ChangeDetection.Triggers ? VersionSql : ChecksumSql;
-        var rows = await connection.QueryAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync(new CommandDefinition(sql, transaction: transaction, commandTimeout: timeoutSeconds, cancellationToken: cancellationToken));
         return string.Join(';', rows.Select(r => string.Join('=', ((IDictionary<string, object?>)r).Values)));
     }
 }

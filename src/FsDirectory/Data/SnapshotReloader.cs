@@ -32,11 +32,14 @@ public sealed partial class SnapshotReloader(
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private long _version;
 
-    /// <summary>Retries transient database failures with exponential back-off and a budget per attempt.</summary>
+    /// <summary>
+    /// Retries transient database failures with exponential back-off and a budget per attempt.
+    /// Other failures are not retried here: the poll loop tries again on its next tick anyway.
+    /// </summary>
     private ResiliencePipeline BuildPipeline() => new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<MySqlException>().Handle<TimeoutRejectedException>().Handle<InvalidOperationException>(),
+            ShouldHandle = new PredicateBuilder().Handle<MySqlException>(static ex => ex.IsTransient).Handle<TimeoutRejectedException>(),
             MaxRetryAttempts = 3,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
@@ -89,7 +92,7 @@ public sealed partial class SnapshotReloader(
         {
             var current = holder.Current;
             var mode = current is null || status.Detection is null
-                ? await store.DetectChangeModeAsync(cancellationToken)
+                ? await store.DetectChangeModeAsync(options.CurrentValue.PollTimeoutSeconds, cancellationToken)
                 : status.Detection.Value;
             if (status.Detection != mode)
             {
@@ -99,7 +102,7 @@ public sealed partial class SnapshotReloader(
             status.Detection = mode;
             if (current is not null && !force)
             {
-                var token = await store.ReadChangeTokenAsync(mode, cancellationToken);
+                var token = await store.ReadChangeTokenAsync(mode, options.CurrentValue.PollTimeoutSeconds, cancellationToken);
                 MarkReachable();
                 if (token == current.ChangeToken)
                 {

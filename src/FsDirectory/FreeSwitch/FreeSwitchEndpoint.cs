@@ -11,6 +11,9 @@ public static partial class FreeSwitchEndpoint
         // FreeSWITCH posts forms without antiforgery tokens; the request binds itself (BindAsync), so
         // no [FromForm] metadata is added, and the group states it explicitly as well.
         var group = app.MapGroup("/freeswitch").DisableAntiforgery().WithTags("FreeSWITCH");
+        // Metrics first: it wraps the access filter, so refused fetches are counted too.
+        group.AddEndpointFilter<Metrics.FreeSwitchMetricsFilter>();
+        group.AddEndpointFilter<FreeSwitchAccessFilter>();
         group.MapPost("", Handle).ExcludeFromDescription();
         group.MapGet("", Handle).ExcludeFromDescription();
         return group;

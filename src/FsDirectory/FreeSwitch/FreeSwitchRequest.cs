@@ -13,7 +13,7 @@ namespace FsDirectory.FreeSwitch;
 /// </summary>
 public sealed class FreeSwitchRequest
 {
-    private static readonly string[] ReadFields =
+    internal static readonly string[] ReadFields =
     [
         "hostname", "section", "key_value", "action", "purpose", "user", "domain", "profile", "ip",
         "Caller-Context", "Hunt-Context", "Caller-Destination-Number", "Hunt-Destination-Number",

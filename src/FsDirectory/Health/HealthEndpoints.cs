@@ -25,6 +25,8 @@ public static class HealthEndpoints
             snapshotVersion = snapshot?.Version,
             snapshotAgeSeconds = snapshot is null ? (double?)null : (time.GetUtcNow() - snapshot.LoadedAt).TotalSeconds,
             databaseReachable = reload.DatabaseReachable,
+            // From the poll loop's last successful statement: readiness itself never waits on the database.
+            lastDatabaseContactAgeSeconds = reload.LastDatabaseContact is { } contact ? (time.GetUtcNow() - contact).TotalSeconds : (double?)null,
             lastError = reload.LastError,
         };
         return snapshot is not null && reload.DatabaseReachable

@@ -6,6 +6,7 @@ using FsDirectory.EventSocket;
 using FsDirectory.FreeSwitch;
 using FsDirectory.Health;
 using FsDirectory.IpAuth;
+using FsDirectory.Metrics;
 using FsDirectory.Profiles;
 using FsDirectory.Status;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,8 @@ public static class FsDirectoryComposition
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AclOptions>().BindConfiguration(AclOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AclOptions>, AclOptionsValidator>();
+        services.AddOptions<FreeSwitchAccessOptions>().BindConfiguration(FreeSwitchAccessOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FreeSwitchAccessOptions>, FreeSwitchAccessOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(CreateDataSource);
@@ -42,6 +45,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<FreeSwitchAnswers>();
         services.AddEventSocketPush();
         services.AddAdminApi();
+        services.AddSingleton<FsDirectoryMetrics>();
         return builder;
     }
 
@@ -52,6 +56,7 @@ public static class FsDirectoryComposition
         app.MapIpAuthApi();
         app.MapStatus();
         app.MapAdmin();
+        app.MapFsDirectoryMetrics();
         return app;
     }
 

@@ -41,6 +41,23 @@ public sealed class FreeSwitchForm
         return new FreeSwitchForm(copy);
     }
 
+    /// <summary>Sets (or adds) a field to an already-encoded value, for encodings FreeSWITCH would never send (raw %FF, lone %).</summary>
+    public FreeSwitchForm WithRawValue(string key, string rawValue)
+    {
+        var copy = new List<(string Key, string RawValue)>(_fields);
+        var index = copy.FindIndex(f => f.Key == key);
+        if (index >= 0)
+        {
+            copy[index] = (key, rawValue);
+        }
+        else
+        {
+            copy.Add((key, rawValue));
+        }
+
+        return new FreeSwitchForm(copy);
+    }
+
     public FreeSwitchForm Without(string key) => new(_fields.Where(f => f.Key != key).ToList());
 
     /// <summary>Appends a raw pair as is (duplicates, broken encodings).</summary>

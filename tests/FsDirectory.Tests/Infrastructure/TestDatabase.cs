@@ -30,10 +30,10 @@ public sealed class TestDatabase : IAsyncDisposable
             : throw new InvalidOperationException(
                 "FSDIR_TEST_MARIADB is not set: run the suite with `make test`, which provisions a throwaway MariaDB. Database tests never skip.");
 
-    /// <summary>Fresh schema + migrations (+ the demo seed when asked).</summary>
-    public static async Task<TestDatabase> CreateAsync(bool seed = true)
+    /// <summary>Fresh schema + migrations (+ the demo seed when asked), on the shared test server or the one given.</summary>
+    public static async Task<TestDatabase> CreateAsync(bool seed = true, string? server = null)
     {
-        var db = await CreateEmptyAsync();
+        var db = await CreateEmptyAsync(server);
         await db.ApplyFileAsync(Paths.Sql("schema.sql"));
         await db.ApplyMigrationsAsync();
         if (seed)
@@ -44,9 +44,9 @@ public sealed class TestDatabase : IAsyncDisposable
         return db;
     }
 
-    public static async Task<TestDatabase> CreateEmptyAsync()
+    public static async Task<TestDatabase> CreateEmptyAsync(string? server = null)
     {
-        var server = ServerConnectionString;
+        server ??= ServerConnectionString;
         var name = "fsdir_t_" + Guid.NewGuid().ToString("N")[..12];
         await using var connection = new MySqlConnection(server);
         await connection.OpenAsync();

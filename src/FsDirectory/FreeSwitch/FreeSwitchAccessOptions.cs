@@ -1,0 +1,51 @@
+using FsDirectory.IpAuth;
+using Microsoft.Extensions.Options;
+
+namespace FsDirectory.FreeSwitch;
+
+/// <summary>
+/// Who may fetch configuration from <c>/freeswitch</c>. Every answer can carry credentials
+/// (a1-hash, gateway passwords), so a deployment reachable beyond loopback should set both.
+/// </summary>
+public sealed class FreeSwitchAccessOptions
+{
+    public const string Section = "FreeSwitch:Access";
+
+    /// <summary>HTTP Basic user expected from mod_xml_curl's <c>gateway-credentials</c> (<c>user:password</c>); empty = no credentials required.</summary>
+    public string Username { get; set; } = string.Empty;
+
+    public string Password { get; set; } = string.Empty;
+
+    /// <summary>Client networks (addresses or CIDRs) allowed to fetch; empty = any address.</summary>
+    public List<string> AllowedNetworks { get; set; } = [];
+
+    public bool RequiresCredentials => Username.Length > 0 || Password.Length > 0;
+}
+
+public sealed class FreeSwitchAccessOptionsValidator : IValidateOptions<FreeSwitchAccessOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FreeSwitchAccessOptions options)
+    {
+        var failures = new List<string>();
+        if (options.RequiresCredentials && (options.Username.Length == 0 || options.Password.Length == 0))
+        {
+            failures.Add($"{FreeSwitchAccessOptions.Section}: set both Username and Password, or neither.");
+        }
+
+        // mod_xml_curl sends "user:password" as one string; a colon in the user name cannot round-trip.
+        if (options.Username.Contains(':', StringComparison.Ordinal))
+        {
+            failures.Add($"{FreeSwitchAccessOptions.Section}:Username must not contain ':'.");
+        }
+
+        foreach (var network in options.AllowedNetworks)
+        {
+            if (!IpNetwork.TryParse(network, out _, out var error))
+            {
+                failures.Add($"{FreeSwitchAccessOptions.Section}:AllowedNetworks: '{network}': {error}");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,68 @@
+using FsDirectory.Data;
+using Prometheus;
+
+namespace FsDirectory.Metrics;
+
+/// <summary>
+/// The service's Prometheus metrics, in a registry of its own (not prometheus-net's static default)
+/// so that each host, and each test server, counts only its own requests.
+/// </summary>
+public sealed class FsDirectoryMetrics
+{
+    /// <summary>Label values for sections: a fixed set, so hostile <c>section</c> fields cannot grow the series count.</summary>
+    private static readonly string[] KnownSections = ["directory", "dialplan", "configuration"];
+
+    public FsDirectoryMetrics(SnapshotHolder snapshots, ReloadStatus reload, TimeProvider time)
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        DotNetStats.Register(Registry);
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+
+        Requests = factory.CreateCounter("fsdir_freeswitch_requests_total",
+            "mod_xml_curl fetches by section and outcome (answered, not_found, rejected, refused, unavailable, error).",
+            new CounterConfiguration { LabelNames = ["section", "outcome"] });
+        Duration = factory.CreateHistogram("fsdir_freeswitch_request_duration_seconds",
+            "Time to answer a mod_xml_curl fetch once its form is read, by section.",
+            new HistogramConfiguration { LabelNames = ["section"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 16) });
+
+        var age = factory.CreateGauge("fsdir_snapshot_age_seconds", "Seconds since the snapshot being served was loaded (absent data: -1).");
+        var version = factory.CreateGauge("fsdir_snapshot_version", "Sequence number of the snapshot being served (0 before the first load).");
+        var rows = factory.CreateGauge("fsdir_snapshot_rows", "Rows in the snapshot being served, by kind.", new GaugeConfiguration { LabelNames = ["kind"] });
+        var reachable = factory.CreateGauge("fsdir_database_reachable", "1 when the last database poll succeeded.");
+        var contact = factory.CreateGauge("fsdir_database_last_contact_age_seconds", "Seconds since the database last answered (never: -1).");
+
+        // Computed at scrape time from the current snapshot, so the gauges can never drift from what is served.
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            var now = time.GetUtcNow();
+            var snapshot = snapshots.Current;
+            age.Set(snapshot is null ? -1 : (now - snapshot.LoadedAt).TotalSeconds);
+            version.Set(snapshot?.Version ?? 0);
+            rows.WithLabels("ip_rules").Set(snapshot?.UsableRules.Count ?? 0);
+            rows.WithLabels("devices").Set(snapshot?.Devices.Count ?? 0);
+            rows.WithLabels("profiles").Set(snapshot?.Profiles.Count ?? 0);
+            rows.WithLabels("problems").Set(snapshot?.Problems.Count ?? 0);
+            reachable.Set(reload.DatabaseReachable ? 1 : 0);
+            contact.Set(reload.LastDatabaseContact is { } last ? (now - last).TotalSeconds : -1);
+        });
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public Counter Requests { get; }
+
+    public Histogram Duration { get; }
+
+    public static string SectionLabel(string section)
+    {
+        foreach (var known in KnownSections)
+        {
+            if (string.Equals(section, known, StringComparison.OrdinalIgnoreCase))
+            {
+                return known;
+            }
+        }
+
+        return section.Length == 0 ? "none" : "other";
+    }
+}
