@@ -1,0 +1,330 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace FsDirectory.Cli;
+
+/// <summary>
+/// `fsdir`: the IP-settings admin API for scripts. Every check happens on the server; this only
+/// turns arguments into requests and problem details into a message and an exit code.
+/// </summary>
+public static class CliApp
+{
+    public const int Ok = 0;
+    public const int Refused = 1;
+    public const int Usage = 2;
+
+    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+
+    public const string Help = """
+        fsdir [--url URL] [--api-key KEY] COMMAND ...
+          (defaults: env FSDIR_URL or http://127.0.0.1:8080, env FSDIR_API_KEY)
+
+          list [--account ID] [--reseller ID] [--profile ID] [--status 0|1] [--search TEXT] [--page N] [--page-size N]
+          add --name NAME --ip IP[/LEN] --account ID [--prefix P] [--profile ID] [--context C] [--reseller ID] [--inactive]
+          delete ID...              delete the rules (all or none)
+          enable ID...              set status 0 (all or none)
+          disable ID...             set status 1 (all or none)
+          resolve IP NUMBER [PROFILE]
+          problems                  unusable, tied and shadowed rules
+          import FILE.csv           create every line or none (header: name,ip,accountId,prefix,sipProfileId,context,status)
+          export [FILE.csv]         all visible rules as CSV (stdout without FILE)
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler = null)
+    {
+        var rest = new List<string>();
+        string? url = Environment.GetEnvironmentVariable("FSDIR_URL");
+        string? key = Environment.GetEnvironmentVariable("FSDIR_API_KEY");
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--url" when i + 1 < args.Length:
+                    url = args[++i];
+                    break;
+                case "--api-key" when i + 1 < args.Length:
+                    key = args[++i];
+                    break;
+                case "-h" or "--help" or "help":
+                    await stdout.WriteLineAsync(Help);
+                    return Ok;
+                default:
+                    rest.Add(args[i]);
+                    break;
+            }
+        }
+
+        if (rest.Count == 0)
+        {
+            await stderr.WriteLineAsync(Help);
+            return Usage;
+        }
+
+        if (!Uri.TryCreate(string.IsNullOrEmpty(url) ? "http://127.0.0.1:8080" : url, UriKind.Absolute, out var baseAddress))
+        {
+            await stderr.WriteLineAsync($"fsdir: '{url}' is not an absolute URL");
+            return Usage;
+        }
+
+        using var client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        client.BaseAddress = baseAddress;
+        client.Timeout = TimeSpan.FromSeconds(100);
+        if (!string.IsNullOrEmpty(key))
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        }
+
+        var command = rest[0];
+        var operands = rest.Skip(1).ToList();
+        try
+        {
+            return command switch
+            {
+                "list" => await ListAsync(client, Options(operands), stdout, stderr),
+                "add" => await AddAsync(client, Options(operands), stdout, stderr),
+                "delete" => await IdsAsync(client, "/api/ip-settings/delete", operands, null, stdout, stderr),
+                "enable" => await IdsAsync(client, "/api/ip-settings/status", operands, 0, stdout, stderr),
+                "disable" => await IdsAsync(client, "/api/ip-settings/status", operands, 1, stdout, stderr),
+                "resolve" when operands.Count is 2 or 3 => await ResolveAsync(client, operands, stdout, stderr),
+                "problems" => await PrintAsync(await client.GetAsync(new Uri("/api/ip-settings/problems", UriKind.Relative)), stdout, stderr),
+                "import" when operands.Count == 1 => await ImportAsync(client, operands[0], stdout, stderr),
+                "export" when operands.Count <= 1 => await ExportAsync(client, operands.FirstOrDefault(), stdout, stderr),
+                _ => await UsageAsync(stderr, $"unknown command or wrong arguments: {string.Join(' ', rest)}"),
+            };
+        }
+        catch (UsageException usage)
+        {
+            return await UsageAsync(stderr, usage.Message);
+        }
+        catch (HttpRequestException ex)
+        {
+            await stderr.WriteLineAsync($"fsdir: cannot reach {baseAddress}: {ex.Message}");
+            return Refused;
+        }
+    }
+
+    private static async Task<int> UsageAsync(TextWriter stderr, string message)
+    {
+        await stderr.WriteLineAsync($"fsdir: {message}");
+        await stderr.WriteLineAsync(Help);
+        return Usage;
+    }
+
+    private static Dictionary<string, string?> Options(List<string> operands)
+    {
+        var options = new Dictionary<string, string?>(StringComparer.Ordinal);
+        for (var i = 0; i < operands.Count; i++)
+        {
+            var name = operands[i];
+            if (!name.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new UsageException($"unexpected argument '{name}'");
+            }
+
+            if (name == "--inactive")
+            {
+                options[name] = "1";
+                continue;
+            }
+
+            if (i + 1 >= operands.Count)
+            {
+                throw new UsageException($"{name} needs a value");
+            }
+
+            options[name] = operands[++i];
+        }
+
+        return options;
+    }
+
+    private static int? Number(Dictionary<string, string?> options, string name)
+    {
+        if (!options.TryGetValue(name, out var text) || text is null)
+        {
+            return null;
+        }
+
+        return int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new UsageException($"{name} '{text}' is not a whole number");
+    }
+
+    private static async Task<int> ListAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr)
+    {
+        var query = new List<string>();
+        foreach (var (option, parameter) in new[]
+                 {
+                     ("--account", "accountId"), ("--reseller", "resellerId"), ("--profile", "sipProfileId"), ("--status", "status"),
+                     ("--search", "q"), ("--page", "page"), ("--page-size", "pageSize"),
+                 })
+        {
+            if (options.Remove(option, out var value) && value is not null)
+            {
+                query.Add($"{parameter}={Uri.EscapeDataString(value)}");
+            }
+        }
+
+        if (options.Count > 0)
+        {
+            throw new UsageException($"unknown option {options.Keys.First()}");
+        }
+
+        using var response = await client.GetAsync(new Uri("/api/ip-settings" + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty), UriKind.Relative));
+        if (!response.IsSuccessStatusCode)
+        {
+            return await ProblemAsync(response, stderr);
+        }
+
+        using var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        await stdout.WriteLineAsync("id\tstatus\taccount\treseller\tprofile\tip\tprefix\tcontext\tname");
+        foreach (var rule in page.RootElement.GetProperty("items").EnumerateArray())
+        {
+            await stdout.WriteLineAsync(string.Join('\t',
+                rule.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture),
+                rule.GetProperty("status").GetInt32() == 0 ? "active" : "inactive",
+                rule.GetProperty("accountId").GetInt32().ToString(CultureInfo.InvariantCulture),
+                rule.GetProperty("resellerId").GetInt32().ToString(CultureInfo.InvariantCulture),
+                rule.GetProperty("sipProfileId").GetInt32().ToString(CultureInfo.InvariantCulture),
+                rule.GetProperty("ip").GetString(),
+                rule.GetProperty("prefix").GetString(),
+                rule.GetProperty("context").GetString(),
+                rule.GetProperty("name").GetString()));
+        }
+
+        var total = page.RootElement.GetProperty("total").GetInt64();
+        var shown = page.RootElement.GetProperty("items").GetArrayLength();
+        await stderr.WriteLineAsync($"{shown} of {total} rule(s), page {page.RootElement.GetProperty("page").GetInt32()}");
+        return Ok;
+    }
+
+    private static async Task<int> AddAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr)
+    {
+        var body = new
+        {
+            name = options.GetValueOrDefault("--name"),
+            ip = options.GetValueOrDefault("--ip"),
+            accountId = Number(options, "--account"),
+            resellerId = Number(options, "--reseller"),
+            sipProfileId = Number(options, "--profile"),
+            prefix = options.GetValueOrDefault("--prefix"),
+            context = options.GetValueOrDefault("--context"),
+            status = options.ContainsKey("--inactive") ? 1 : 0,
+        };
+        var unknown = options.Keys.Except(["--name", "--ip", "--account", "--reseller", "--profile", "--prefix", "--context", "--inactive"]).FirstOrDefault();
+        if (unknown is not null)
+        {
+            throw new UsageException($"unknown option {unknown}");
+        }
+
+        return await PrintAsync(await client.PostAsJsonAsync(new Uri("/api/ip-settings", UriKind.Relative), body), stdout, stderr);
+    }
+
+    private static async Task<int> IdsAsync(HttpClient client, string path, List<string> operands, int? status, TextWriter stdout, TextWriter stderr)
+    {
+        if (operands.Count == 0)
+        {
+            throw new UsageException("give at least one rule id");
+        }
+
+        var ids = operands.Select(o => int.TryParse(o, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? id
+            : throw new UsageException($"'{o}' is not a rule id")).ToArray();
+        object body = status is null ? new { ids } : new { ids, status };
+        return await PrintAsync(await client.PostAsJsonAsync(new Uri(path, UriKind.Relative), body), stdout, stderr);
+    }
+
+    private static async Task<int> ResolveAsync(HttpClient client, List<string> operands, TextWriter stdout, TextWriter stderr)
+    {
+        var query = $"ip={Uri.EscapeDataString(operands[0])}&number={Uri.EscapeDataString(operands[1])}"
+            + (operands.Count == 3 ? $"&profile={Uri.EscapeDataString(operands[2])}" : string.Empty);
+        return await PrintAsync(await client.GetAsync(new Uri("/api/ip-auth/resolve?" + query, UriKind.Relative)), stdout, stderr);
+    }
+
+    private static async Task<int> ImportAsync(HttpClient client, string file, TextWriter stdout, TextWriter stderr)
+    {
+        if (!File.Exists(file))
+        {
+            await stderr.WriteLineAsync($"fsdir: {file}: no such file");
+            return Usage;
+        }
+
+        using var content = new StringContent(await File.ReadAllTextAsync(file), Encoding.UTF8, "text/csv");
+        return await PrintAsync(await client.PostAsync(new Uri("/api/ip-settings/import", UriKind.Relative), content), stdout, stderr);
+    }
+
+    private static async Task<int> ExportAsync(HttpClient client, string? file, TextWriter stdout, TextWriter stderr)
+    {
+        using var response = await client.GetAsync(new Uri("/api/ip-settings/export", UriKind.Relative));
+        if (!response.IsSuccessStatusCode)
+        {
+            return await ProblemAsync(response, stderr);
+        }
+
+        var csv = await response.Content.ReadAsStringAsync();
+        if (file is null)
+        {
+            await stdout.WriteAsync(csv);
+        }
+        else
+        {
+            await File.WriteAllTextAsync(file, csv);
+        }
+
+        return Ok;
+    }
+
+    private static async Task<int> PrintAsync(HttpResponseMessage response, TextWriter stdout, TextWriter stderr)
+    {
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                return await ProblemAsync(response, stderr);
+            }
+
+            var text = await response.Content.ReadAsStringAsync();
+            if (text.Length > 0)
+            {
+                using var json = JsonDocument.Parse(text);
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(json.RootElement, Pretty));
+            }
+
+            return Ok;
+        }
+    }
+
+    /// <summary>Problem details become one line on stderr: "fsdir: 400 Invalid IP setting: line 4: ...".</summary>
+    private static async Task<int> ProblemAsync(HttpResponseMessage response, TextWriter stderr)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        var detail = text;
+        var title = response.ReasonPhrase;
+        try
+        {
+            using var json = JsonDocument.Parse(text);
+            if (json.RootElement.TryGetProperty("detail", out var d))
+            {
+                detail = d.GetString();
+            }
+
+            if (json.RootElement.TryGetProperty("title", out var t))
+            {
+                title = t.GetString();
+            }
+        }
+        catch (JsonException)
+        {
+            // Not problem details (e.g. the 404 of a server with the admin API off): print the status alone.
+        }
+
+        var hint = response.StatusCode == HttpStatusCode.NotFound && text.Length == 0 ? " (is the admin API enabled on the server?)" : string.Empty;
+        await stderr.WriteLineAsync($"fsdir: {(int)response.StatusCode} {title}{(string.IsNullOrEmpty(detail) ? string.Empty : ": " + detail)}{hint}");
+        return Refused;
+    }
+
+    private sealed class UsageException(string message) : Exception(message);
+}
