@@ -43,3 +43,7 @@ test:
 
 bench:
 	@echo "see BENCHMARKS.md"
+
+# Sustained load with and without a mid-run database outage (BENCHMARKS.md, "Reliability load run").
+load-run:
+	scripts/load-run.sh
