@@ -134,6 +134,7 @@ public sealed partial class SnapshotReloader(
     {
         status.DatabaseReachable = true;
         status.LastDatabaseContact = time.GetUtcNow();
+        status.LastError = null;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot {Version} loaded: {Rules} usable IP rules, {Devices} devices, {Profiles} profiles, {Problems} problem rows, in {Milliseconds:F0} ms")]

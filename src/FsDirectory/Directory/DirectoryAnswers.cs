@@ -23,7 +23,7 @@ public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> 
         var domain = request.Domain;
         if (user.Length == 0 || domain.Length == 0 || !snapshot.Devices.TryGetValue(user, out var device))
         {
-            LogUnknownDevice(request.Action, user.Length > 64 ? user[..64] : user, request.SourceIp);
+            LogUnknownDevice(LogText.Bounded(request.Action), LogText.Bounded(user), LogText.Bounded(request.SourceIp));
             return XmlAnswer.NotFound;
         }
 

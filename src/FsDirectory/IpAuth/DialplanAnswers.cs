@@ -27,11 +27,11 @@ public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> o
         }
 
         var decision = Decide(snapshot, request.NetworkAddress, request.DestinationNumber, request.SofiaProfile);
-        var sourceForLog = Truncate(request.NetworkAddress);
-        var numberForLog = Truncate(request.DestinationNumber);
+        var sourceForLog = LogText.Bounded(request.NetworkAddress);
+        var numberForLog = LogText.Bounded(request.DestinationNumber);
         if (!decision.Accepted || decision.Rule is not { } rule)
         {
-            LogRejected(sourceForLog, numberForLog, request.SofiaProfile, context, decision.Reason ?? string.Empty);
+            LogRejected(sourceForLog, numberForLog, LogText.Bounded(request.SofiaProfile), LogText.Bounded(context), decision.Reason ?? string.Empty);
             return Reject(context);
         }
 
@@ -106,8 +106,6 @@ public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> o
 
     private static void Set(FsXmlWriter xml, string name, string value) =>
         xml.Start("action").Attr("application", "set").Attr("data", $"{name}={value}").Close();
-
-    private static string Truncate(string value) => value.Length > 80 ? value[..80] + "…" : value;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "IP auth: call from {Source} to {Number} accepted by rule {RuleId} (account {AccountCode}), transferred as {Stripped} to {Context}")]
     private partial void LogAccepted(string source, string number, int ruleId, string accountCode, string stripped, string context);
