@@ -1,4 +1,4 @@
-using System.Net;
+using FsDirectory.Admin;
 using FsDirectory.Data;
 using FsDirectory.EventSocket;
 
@@ -10,7 +10,7 @@ public static class StatusApi
     public static RouteGroupBuilder MapStatus(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/status").WithTags("Status");
-        group.MapGet("/", GetStatus).AddEndpointFilter(LoopbackOnly);
+        group.MapGet("/", GetStatus).AddEndpointFilter(AdminAccess.RequireKeyOrLoopback);
         return group;
     }
 
@@ -29,15 +29,6 @@ public static class StatusApi
             reload.DatabaseReachable,
             reload.LastError,
             new EventSocketStatus(publisher.IsPushing, [.. publisher.Nodes.Select(static n => n.Status())])));
-    }
-
-    /// <summary>Until API keys guard the admin surface, only the host itself may ask.</summary>
-    private static ValueTask<object?> LoopbackOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var remote = context.HttpContext.Connection.RemoteIpAddress;
-        return remote is not null && IPAddress.IsLoopback(remote)
-            ? next(context)
-            : ValueTask.FromResult<object?>(Results.Problem("Only loopback clients may use this endpoint.", statusCode: StatusCodes.Status403Forbidden));
     }
 }
 
