@@ -1,0 +1,142 @@
+using BenchmarkDotNet.Attributes;
+using FsDirectory.Acl;
+using FsDirectory.Data;
+using FsDirectory.FreeSwitch;
+using FsDirectory.IpAuth;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace FsDirectory.Benchmarks;
+
+/// <summary>Building the snapshot from rows as the reloader does (the rows already read).</summary>
+public class SnapshotBuildBenchmarks
+{
+    private SnapshotBuilder _builder = null!;
+    private SnapshotData _rulesOnly = null!;
+    private SnapshotData _rulesAndDevices = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _builder = new SnapshotBuilder(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()), TimeProvider.System);
+        var rules = BenchData.Rules(100_000, RuleFamily.Mixed);
+        _rulesOnly = BenchData.Rows(rules, devices: 0);
+        _rulesAndDevices = BenchData.Rows(rules, devices: 100_000);
+    }
+
+    [Benchmark]
+    public int Rules_100k() => _builder.Build(_rulesOnly, 1).UsableRules.Count;
+
+    [Benchmark]
+    public int Rules_100k_and_devices_100k() => _builder.Build(_rulesAndDevices, 1).Devices.Count;
+}
+
+/// <summary>acl.conf for 100k rules, aggregated; a fresh snapshot each time so the per-snapshot cache does not answer.</summary>
+public class AclConfBenchmarks
+{
+    private Snapshot _snapshot = null!;
+    private AclConfAnswers _answers = null!;
+
+    [Params(RuleFamily.Mixed, RuleFamily.Dense)]
+    public RuleFamily Rules { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _snapshot = Fixtures.Snapshot(100_000, devices: 0, Rules);
+        _answers = new AclConfAnswers(new FixedOptions<AclOptions>(new AclOptions()));
+        var body = _answers.Answer(Fresh()).Body;
+        var nodes = AclConfAnswers.ProfileNetworks(_snapshot).Sum(l => l.Value.Count);
+        Console.WriteLine($"// acl.conf for {_snapshot.UsableRules.Count} rules: {body.Length} bytes, {nodes} nodes after aggregation");
+    }
+
+    [Benchmark]
+    public int AclConf_100k_rules() => _answers.Answer(Fresh()).Body.Length;
+
+    /// <summary>The aggregation alone, to tell it from the XML writing.</summary>
+    [Benchmark]
+    public int Aggregation_only_100k_rules() => AclConfAnswers.ProfileNetworks(_snapshot).Sum(l => l.Value.Count);
+
+    private Snapshot Fresh() => new()
+    {
+        Version = _snapshot.Version,
+        ChangeToken = _snapshot.ChangeToken,
+        LoadedAt = _snapshot.LoadedAt,
+        Devices = _snapshot.Devices,
+        Rules = _snapshot.Rules,
+        UsableRules = _snapshot.UsableRules,
+        Profiles = _snapshot.Profiles,
+        DefaultProfile = _snapshot.DefaultProfile,
+        Problems = _snapshot.Problems,
+    };
+}
+
+/// <summary>The dialplan answer for a bound request (form already parsed), at 100k rules.</summary>
+public class DialplanAnswerBenchmarks
+{
+    private Snapshot _snapshot = null!;
+    private DialplanAnswers _answers = null!;
+    private FreeSwitchRequest _hit = null!;
+    private FreeSwitchRequest _miss = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _snapshot = Fixtures.Snapshot(100_000, devices: 0);
+        _answers = new DialplanAnswers(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()), NullLogger<DialplanAnswers>.Instance);
+        var rule = _snapshot.UsableRules.First(r => r.Prefix.Length > 0 && r.Network.IsV4);
+        _hit = Fixtures.Dialplan(new IpAddressKey(rule.Network.Bits, true).ToString(), rule.Prefix + BenchData.Tail);
+        _miss = Fixtures.Dialplan("192.0.2.1", rule.Prefix + BenchData.Tail);
+        if (_answers.Answer(_hit, _snapshot).Outcome != "answered" || _answers.Answer(_miss, _snapshot).Outcome != "rejected")
+        {
+            throw new InvalidOperationException("benchmark requests do not hit and miss as intended");
+        }
+    }
+
+    [Benchmark]
+    public int Dialplan_hit_with_prefix() => _answers.Answer(_hit, _snapshot).Body.Length;
+
+    [Benchmark]
+    public int Dialplan_miss() => _answers.Answer(_miss, _snapshot).Body.Length;
+}
+
+public static class Fixtures
+{
+    public static Snapshot Snapshot(int rules, int devices, RuleFamily family = RuleFamily.Mixed) =>
+        new SnapshotBuilder(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()), TimeProvider.System)
+            .Build(BenchData.Rows(BenchData.Rules(rules, family), devices), 1);
+
+    /// <summary>The repository's sibling shared/ folder holds the real FreeSWITCH captures.</summary>
+    public static string FreeSwitchForm(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "FsDirectory.sln")))
+            {
+                return File.ReadAllText(Path.Combine(dir.FullName, "..", "shared", "fixtures", "freeswitch", name + ".form")).TrimEnd('\r', '\n');
+            }
+        }
+
+        throw new InvalidOperationException("FsDirectory.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    public static FreeSwitchRequest Dialplan(string source, string number)
+    {
+        var fields = QueryHelpers.ParseQuery(FreeSwitchForm("dialplan-acl-authed-tech-prefix"));
+        fields["Hunt-Network-Addr"] = source;
+        fields["Caller-Network-Addr"] = source;
+        fields["Caller-Destination-Number"] = number;
+        fields["Hunt-Destination-Number"] = number;
+        return FreeSwitchRequest.FromFields(fields);
+    }
+}
+
+public sealed class FixedOptions<T>(T value) : IOptionsMonitor<T>
+{
+    public T CurrentValue => value;
+
+    public T Get(string? name) => value;
+
+    public IDisposable? OnChange(Action<T, string?> listener) => null;
+}

@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using FsDirectory.IpAuth;
+
+namespace FsDirectory.Benchmarks.EndToEnd;
+
+/// <summary>One kind of FreeSWITCH fetch, as a pool of different real request bodies.</summary>
+public sealed record Scenario(string Name, string Path, string[] Bodies, string ExpectedOutcome);
+
+public sealed record Measurement(
+    Scenario Scenario, bool KeepAlive, double MaxPerSecond, double CpuMicrosPerRequest, double P50Ms, double P99Ms, double HalfRate, long Errors, int BodyBytes);
+
+/// <summary>
+/// `make bench`: loads the bench database, starts the real service (Release) with the ceiling
+/// endpoint beside it, and drives both with real FreeSWITCH bodies over loopback.
+/// </summary>
+public sealed class EndToEndBenchmark
+{
+    private const int Connections = 8;
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxPhase = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan HalfPhase = TimeSpan.FromSeconds(4);
+
+    private readonly string _connectionString;
+    private readonly string _hostDll;
+    private readonly string _output;
+
+    private EndToEndBenchmark(string connectionString, string hostDll, string output)
+    {
+        _connectionString = connectionString;
+        _hostDll = hostDll;
+        _output = output;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string? Arg(string name)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+
+        var bench = new EndToEndBenchmark(
+            Arg("--connection") ?? throw new InvalidOperationException("--connection is required"),
+            Arg("--host") ?? throw new InvalidOperationException("--host path/to/FsDirectory.BenchHost.dll is required"),
+            Arg("--out") ?? ".data/bench-results.md");
+        var million = args.Contains("--million");
+        await bench.RunAllAsync(million);
+        return 0;
+    }
+
+    private async Task RunAllAsync(bool million)
+    {
+        var report = new StringBuilder();
+        var rules = BenchData.Rules(100_000, RuleFamily.Mixed);
+        var data = BenchData.Rows(rules, devices: 100_000);
+        var loaded = await BenchDatabase.LoadAsync(_connectionString, data);
+        Console.WriteLine($"loaded 100,000 ip_map rows, 100,000 sip_devices, {BenchData.Accounts:N0} accounts in {loaded.TotalSeconds:F1} s");
+
+        var scenarios = Scenarios(rules);
+        using (var host = await BenchHost.StartAsync(_hostDll, _connectionString))
+        {
+            Console.WriteLine($"service ready in {host.StartupTime.TotalSeconds:F1} s (snapshot of 100k rules + 100k devices loaded), RSS {host.RssMb():F0} MB");
+            var firstAcl = await TimeOneAsync(host.Endpoint, scenarios.Single(s => s.Name == "acl.conf"));
+            Console.WriteLine($"acl.conf first fetch (builds the document): {firstAcl.Ms:F1} ms, {firstAcl.Bytes:N0} bytes");
+
+            var results = new List<Measurement>();
+            foreach (var keepAlive in new[] { false, true })
+            {
+                foreach (var scenario in scenarios)
+                {
+                    var m = await MeasureAsync(host, scenario, keepAlive);
+                    results.Add(m);
+                    Console.WriteLine($"  {(keepAlive ? "keep-alive" : "new conn"),-10} {scenario.Name,-26} {m.MaxPerSecond,8:F0}/s  cpu {m.CpuMicrosPerRequest,6:F0} us/req  p50 {m.P50Ms:F2} ms  p99 {m.P99Ms:F2} ms @ {m.HalfRate:F0}/s  errors {m.Errors}");
+                }
+            }
+
+            var rss100k = host.RssMb();
+            var peak100k = host.PeakRssMb();
+            var table = Table(results);
+            Console.WriteLine();
+            Console.WriteLine(table);
+            Console.WriteLine($"RSS with 100k rules + 100k devices after the run: {rss100k:F0} MB (peak {peak100k:F0} MB)");
+            report.AppendLine(table)
+                .AppendLine(CultureInfo.InvariantCulture, $"- Snapshot at start-up (100k rules + 100k devices, read + build): service ready {host.StartupTime.TotalSeconds:F1} s after launch.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- acl.conf first fetch after start (builds and caches the document): {firstAcl.Ms:F1} ms, {firstAcl.Bytes:N0} bytes.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- RSS with 100k rules + 100k devices after the run: {rss100k:F0} MB (peak {peak100k:F0} MB).");
+        }
+
+        if (million)
+        {
+            var millionRules = BenchData.Rules(1_000_000, RuleFamily.Mixed);
+            loaded = await BenchDatabase.LoadAsync(_connectionString, BenchData.Rows(millionRules, devices: 100_000));
+            Console.WriteLine($"loaded 1,000,000 ip_map rows in {loaded.TotalSeconds:F1} s");
+            using var host = await BenchHost.StartAsync(_hostDll, _connectionString);
+            var acl = await TimeOneAsync(host.Endpoint, Scenarios(millionRules).Single(s => s.Name == "acl.conf"));
+            var dialplan = await MeasureAsync(host, Scenarios(millionRules).Single(s => s.Name == "dialplan tech-prefix IPv4"), keepAlive: false);
+            var line = $"- 1M rules + 100k devices: ready {host.StartupTime.TotalSeconds:F1} s after launch; RSS {host.RssMb():F0} MB (peak {host.PeakRssMb():F0} MB) "
+                + $"after acl.conf ({acl.Ms:F0} ms first fetch, {acl.Bytes:N0} bytes) and {dialplan.MaxPerSecond:F0}/s dialplan tech-prefix IPv4 (new connections).";
+            Console.WriteLine(line);
+            report.AppendLine(line);
+        }
+
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_output))!);
+        await File.WriteAllTextAsync(_output, report.ToString());
+        Console.WriteLine($"written to {_output}");
+    }
+
+    private static string Table(List<Measurement> results)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| connection | scenario | max req/s | × ceiling | server CPU µs/req | p50 ms @ half | p99 ms @ half | half load req/s | reply bytes | errors |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in results)
+        {
+            var ceiling = results.Single(r => r.KeepAlive == m.KeepAlive && r.Scenario.Name == "ceiling").MaxPerSecond;
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {(m.KeepAlive ? "keep-alive" : "new per request")} | {m.Scenario.Name} | {m.MaxPerSecond:F0} | {m.MaxPerSecond / ceiling:F2} | {m.CpuMicrosPerRequest:F0} | {m.P50Ms:F2} | {m.P99Ms:F2} | {m.HalfRate:F0} | {m.BodyBytes:N0} | {m.Errors} |");
+        }
+
+        return sb.ToString();
+    }
+
+    private static List<Scenario> Scenarios(IReadOnlyList<RuleSpec> rules)
+    {
+        var random = new Random(2026);
+        var dialplanForm = Fixtures.FreeSwitchForm("dialplan-acl-authed-tech-prefix");
+        // The capture's fields in its order, with the caller's address and number replaced.
+        string Dialplan(IpAddressKey source, string number) => string.Join('&', dialplanForm.Split('&').Select(pair =>
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            var key = eq < 0 ? pair : pair[..eq];
+            return key switch
+            {
+                "Hunt-Network-Addr" or "Caller-Network-Addr" => key + "=" + Uri.EscapeDataString(source.ToString()),
+                "Caller-Destination-Number" or "Hunt-Destination-Number" => key + "=" + Uri.EscapeDataString(number),
+                _ => pair,
+            };
+        }));
+
+        string[] Pool(Func<string> make) => Enumerable.Range(0, 2048).Select(_ => make()).ToArray();
+
+        var v4Plain = rules.Where(r => r.Network.IsV4 && r.Prefix.Length == 0).ToArray();
+        var v4Prefixed = rules.Where(r => r.Network.IsV4 && r.Prefix.Length > 0).ToArray();
+        var v6Prefixed = rules.Where(r => !r.Network.IsV4 && r.Prefix.Length > 0).ToArray();
+        RuleSpec Pick(RuleSpec[] from) => from[random.Next(from.Length)];
+
+        var directoryForm = Fixtures.FreeSwitchForm("directory-sip_auth-register");
+        string Directory(string user) => directoryForm.Replace("sip_auth_username=1001", "sip_auth_username=" + user, StringComparison.Ordinal)
+            .Replace("&user=1001", "&user=" + user, StringComparison.Ordinal);
+
+        return
+        [
+            new("ceiling", "/ceiling", Pool(() => { var r = Pick(v4Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "ceiling"),
+            new("dialplan hit IPv4", "/freeswitch", Pool(() => { var r = Pick(v4Plain); return Dialplan(BenchData.SourceIn(r.Network, random), BenchData.Tail); }), "transfer"),
+            new("dialplan tech-prefix IPv4", "/freeswitch", Pool(() => { var r = Pick(v4Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "transfer"),
+            new("dialplan miss IPv4", "/freeswitch", Pool(() => Dialplan(BenchData.SourceIn(BenchData.MissV4, random), BenchData.Tail)), "403 Forbidden"),
+            new("dialplan tech-prefix IPv6", "/freeswitch", Pool(() => { var r = Pick(v6Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "transfer"),
+            new("dialplan miss IPv6", "/freeswitch", Pool(() => Dialplan(BenchData.SourceIn(BenchData.MissV6, random), BenchData.Tail)), "403 Forbidden"),
+            new("directory sip_auth hit", "/freeswitch", Pool(() => Directory(BenchData.DeviceUser(random.Next(100_000)))), "a1-hash"),
+            new("directory sip_auth miss", "/freeswitch", Pool(() => Directory("9" + random.Next(1_000_000, 9_999_999).ToString(CultureInfo.InvariantCulture))), "not found"),
+            new("acl.conf", "/freeswitch", [Fixtures.FreeSwitchForm("configuration-acl.conf")], "network-lists"),
+            new("sofia.conf", "/freeswitch", [Fixtures.FreeSwitchForm("configuration-sofia.conf")], "profiles"),
+        ];
+    }
+
+    /// <summary>One request, checked for the expected content (the benchmark must measure real answers, not errors).</summary>
+    private static async Task<(double Ms, int Bytes)> TimeOneAsync(IPEndPoint endpoint, Scenario scenario)
+    {
+        using var client = new HttpClient();
+        var watch = Stopwatch.StartNew();
+        using var response = await client.PostAsync(new Uri($"http://{endpoint}{scenario.Path}"),
+            new StringContent(scenario.Bodies[0], Encoding.UTF8, "application/x-www-form-urlencoded"));
+        var body = await response.Content.ReadAsStringAsync();
+        return (watch.Elapsed.TotalMilliseconds, Encoding.UTF8.GetByteCount(body));
+    }
+
+    private static async Task CheckAsync(IPEndPoint endpoint, Scenario scenario)
+    {
+        using var client = new HttpClient();
+        foreach (var body in scenario.Bodies.Take(20))
+        {
+            using var response = await client.PostAsync(new Uri($"http://{endpoint}{scenario.Path}"),
+                new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded"));
+            var text = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode != HttpStatusCode.OK || (scenario.ExpectedOutcome != "ceiling" && !text.Contains(scenario.ExpectedOutcome, StringComparison.Ordinal)))
+            {
+                throw new InvalidOperationException($"{scenario.Name}: unexpected answer {(int)response.StatusCode}: {text[..Math.Min(text.Length, 600)]}");
+            }
+        }
+    }
+
+    private static async Task<Measurement> MeasureAsync(BenchHost host, Scenario scenario, bool keepAlive)
+    {
+        await CheckAsync(host.Endpoint, scenario);
+        var requests = scenario.Bodies.Select(b => RawHttp.PostRequest(scenario.Path, b, keepAlive)).ToArray();
+        await ClosedLoopAsync(host.Endpoint, requests, keepAlive, Warmup);
+
+        var cpuBefore = host.CpuTime();
+        var max = await ClosedLoopAsync(host.Endpoint, requests, keepAlive, MaxPhase);
+        var cpu = host.CpuTime() - cpuBefore;
+        var maxRate = max.Count / MaxPhase.TotalSeconds;
+
+        var half = await OpenLoopAsync(host.Endpoint, requests, keepAlive, maxRate / 2, HalfPhase);
+        half.Latencies.Sort();
+        return new Measurement(scenario, keepAlive, maxRate, cpu.TotalMicroseconds / Math.Max(1, max.Count),
+            Percentile(half.Latencies, 0.50), Percentile(half.Latencies, 0.99), maxRate / 2, max.Errors + half.Errors, max.BodyBytes);
+    }
+
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+    private sealed record Phase(long Count, long Errors, List<double> Latencies, int BodyBytes);
+
+    /// <summary>Maximum throughput: a fixed number of connections, each sending as soon as the last answer arrived.</summary>
+    private static async Task<Phase> ClosedLoopAsync(IPEndPoint endpoint, byte[][] requests, bool keepAlive, TimeSpan duration)
+    {
+        using var cts = new CancellationTokenSource(duration);
+        long count = 0, errors = 0;
+        var bodyBytes = 0;
+        var workers = Enumerable.Range(0, Connections).Select(w => Task.Run(async () =>
+        {
+            using var client = new RawHttp(endpoint, keepAlive);
+            var i = w * 997;
+            while (!cts.IsCancellationRequested)
+            {
+                try
+                {
+                    var (status, length) = await client.SendAsync(requests[i++ % requests.Length], CancellationToken.None);
+                    if (status == 200)
+                    {
+                        Interlocked.Increment(ref count);
+                        bodyBytes = length;
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref errors);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or SocketException)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        return new Phase(count, errors, [], bodyBytes);
+    }
+
+    /// <summary>
+    /// Latency at a fixed arrival rate (half the maximum): request k is due at k/rate; latency counts
+    /// from the due time, so a late start is charged to the service rather than hidden.
+    /// </summary>
+    private static async Task<Phase> OpenLoopAsync(IPEndPoint endpoint, byte[][] requests, bool keepAlive, double rate, TimeSpan duration)
+    {
+        var total = (long)(rate * duration.TotalSeconds);
+        long next = -1, errors = 0;
+        var latencies = new List<double>[Connections * 2];
+        var start = Stopwatch.GetTimestamp();
+        var workers = Enumerable.Range(0, latencies.Length).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = [];
+            using var client = new RawHttp(endpoint, keepAlive);
+            while (true)
+            {
+                var k = Interlocked.Increment(ref next);
+                if (k >= total)
+                {
+                    return;
+                }
+
+                var due = start + (long)(k / rate * Stopwatch.Frequency);
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.FromMilliseconds(1))
+                {
+                    await Task.Delay(wait);
+                }
+
+                var sent = Stopwatch.GetTimestamp();
+                try
+                {
+                    var (status, _) = await client.SendAsync(requests[k % requests.Length], CancellationToken.None);
+                    if (status != 200)
+                    {
+                        Interlocked.Increment(ref errors);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or SocketException)
+                {
+                    Interlocked.Increment(ref errors);
+                    continue;
+                }
+
+                var from = Math.Min(due, sent);
+                mine.Add(Stopwatch.GetElapsedTime(from).TotalMilliseconds);
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        return new Phase(total, errors, latencies.SelectMany(l => l).ToList(), 0);
+    }
+}

@@ -1,0 +1,21 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using FsDirectory.Benchmarks.EndToEnd;
+
+// `e2e ...`: the end-to-end run behind `make bench`. Anything else goes to BenchmarkDotNet.
+if (args.Length > 0 && args[0] == "e2e")
+{
+    return await EndToEndBenchmark.RunAsync(args[1..]);
+}
+
+// In-process short runs: the whole suite fits in a few minutes on a small shared machine; the
+// figures are indicative (3 iterations), which is what the targets need.
+var config = DefaultConfig.Instance
+    .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+    .AddDiagnoser(MemoryDiagnoser.Default)
+    .WithOptions(ConfigOptions.JoinSummary);
+BenchmarkSwitcher.FromAssembly(typeof(FsDirectory.Benchmarks.BenchData).Assembly).Run(args, config);
+return 0;
