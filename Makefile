@@ -10,13 +10,14 @@ DATABASE     ?= fsdirectory
 URLS         ?= http://127.0.0.1:8080
 CONFIG       ?= Release
 
-.PHONY: help run stop test build bench db
+.PHONY: help run stop test build bench bench-micro load-run db
 
 help:
 	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
 	@echo "make test   provision a throwaway MariaDB and run the whole test suite"
 	@echo "make stop   stop the MariaDB that make run started"
 	@echo "make bench  end-to-end benchmark (see BENCHMARKS.md)"
+	@echo "make bench-micro  BenchmarkDotNet: IP matcher, snapshot build, acl.conf, dialplan answer"
 
 build:
 	dotnet build FsDirectory.sln -c $(CONFIG) --nologo -v quiet
@@ -41,8 +42,24 @@ test:
 	dotnet test FsDirectory.sln -c $(CONFIG) --nologo --logger "console;verbosity=normal" ; rc=$$?; \
 	$(DB) reset $(TEST_DB_DIR); exit $$rc
 
+# End-to-end: a private MariaDB loaded with 100k IP rules + 100k devices (and 1M rules for the memory
+# figure), the real service in Release on loopback with a ceiling endpoint beside it, and a C# load generator.
+BENCH_DB_DIR   := .data/bench
+BENCH_DATABASE := fsdir_bench
+BENCH_ARGS     ?= --million
+BENCH_BIN      := bin/Release/net10.0
+
 bench:
-	@echo "see BENCHMARKS.md"
+	dotnet build FsDirectory.sln -c Release --nologo -v quiet
+	$(DB) start $(BENCH_DB_DIR)
+	$(DB) apply $(BENCH_DB_DIR) $(BENCH_DATABASE)
+	dotnet benchmarks/FsDirectory.Benchmarks/$(BENCH_BIN)/FsDirectory.Benchmarks.dll e2e \
+	  --connection "$$($(DB) connection-string $(BENCH_DB_DIR) $(BENCH_DATABASE))" \
+	  --host benchmarks/FsDirectory.BenchHost/$(BENCH_BIN)/FsDirectory.BenchHost.dll --out .data/bench-results.md $(BENCH_ARGS)
+
+# The IP matcher and answer-building micro-benchmarks (BenchmarkDotNet, short in-process runs).
+bench-micro:
+	dotnet run --project benchmarks/FsDirectory.Benchmarks -c Release -- --filter '*'
 
 # Sustained load with and without a mid-run database outage (BENCHMARKS.md, "Reliability load run").
 load-run:

@@ -30,6 +30,8 @@ public sealed class BenchHost : IDisposable
         {
             ArgumentList = { "-c", "exec dotnet \"$0\" --urls \"$1\" >>\"$2\" 2>&1", Path.GetFullPath(hostDll), $"http://127.0.0.1:{port}", log },
             UseShellExecute = false,
+            // The content root, so the service reads its own appsettings.json (log levels included).
+            WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(hostDll))!,
         };
         start.Environment["ConnectionStrings__Default"] = connectionString;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";

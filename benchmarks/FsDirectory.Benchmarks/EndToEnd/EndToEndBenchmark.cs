@@ -7,8 +7,8 @@ using FsDirectory.IpAuth;
 
 namespace FsDirectory.Benchmarks.EndToEnd;
 
-/// <summary>One kind of FreeSWITCH fetch, as a pool of different real request bodies.</summary>
-public sealed record Scenario(string Name, string Path, string[] Bodies, string ExpectedOutcome);
+/// <summary>One kind of FreeSWITCH fetch, as a pool of different real request bodies, and the ceiling that reads the same kind of body.</summary>
+public sealed record Scenario(string Name, string Path, string[] Bodies, string ExpectedOutcome, string Ceiling);
 
 public sealed record Measurement(
     Scenario Scenario, bool KeepAlive, double MaxPerSecond, double CpuMicrosPerRequest, double P50Ms, double P99Ms, double HalfRate, long Errors, int BodyBytes);
@@ -48,11 +48,11 @@ public sealed class EndToEndBenchmark
             Arg("--host") ?? throw new InvalidOperationException("--host path/to/FsDirectory.BenchHost.dll is required"),
             Arg("--out") ?? ".data/bench-results.md");
         var million = args.Contains("--million");
-        await bench.RunAllAsync(million);
+        await bench.RunAllAsync(million, Arg("--only"));
         return 0;
     }
 
-    private async Task RunAllAsync(bool million)
+    private async Task RunAllAsync(bool million, string? only)
     {
         var report = new StringBuilder();
         var rules = BenchData.Rules(100_000, RuleFamily.Mixed);
@@ -60,12 +60,22 @@ public sealed class EndToEndBenchmark
         var loaded = await BenchDatabase.LoadAsync(_connectionString, data);
         Console.WriteLine($"loaded 100,000 ip_map rows, 100,000 sip_devices, {BenchData.Accounts:N0} accounts in {loaded.TotalSeconds:F1} s");
 
-        var scenarios = Scenarios(rules);
+        var scenarios = Scenarios(rules)
+            .Where(s => only is null || s.Name.StartsWith("ceiling", StringComparison.Ordinal) || s.Name.Contains(only, StringComparison.Ordinal) || s.Name == "acl.conf")
+            .ToList();
         using (var host = await BenchHost.StartAsync(_hostDll, _connectionString))
         {
             Console.WriteLine($"service ready in {host.StartupTime.TotalSeconds:F1} s (snapshot of 100k rules + 100k devices loaded), RSS {host.RssMb():F0} MB");
             var firstAcl = await TimeOneAsync(host.Endpoint, scenarios.Single(s => s.Name == "acl.conf"));
             Console.WriteLine($"acl.conf first fetch (builds the document): {firstAcl.Ms:F1} ms, {firstAcl.Bytes:N0} bytes");
+
+            // JIT and tiered compilation settle before anything is measured (the ceiling runs first).
+            foreach (var scenario in scenarios)
+            {
+                await CheckAsync(host.Endpoint, scenario);
+                var requests = scenario.Bodies.Select(b => RawHttp.PostRequest(scenario.Path, b, keepAlive: true)).ToArray();
+                await ClosedLoopAsync(host.Endpoint, requests, keepAlive: true, TimeSpan.FromSeconds(2));
+            }
 
             var results = new List<Measurement>();
             foreach (var keepAlive in new[] { false, true })
@@ -116,13 +126,17 @@ public sealed class EndToEndBenchmark
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var m in results)
         {
-            var ceiling = results.Single(r => r.KeepAlive == m.KeepAlive && r.Scenario.Name == "ceiling").MaxPerSecond;
+            var ceiling = results.Single(r => r.KeepAlive == m.KeepAlive && r.Scenario.Name == m.Scenario.Ceiling).MaxPerSecond;
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"| {(m.KeepAlive ? "keep-alive" : "new per request")} | {m.Scenario.Name} | {m.MaxPerSecond:F0} | {m.MaxPerSecond / ceiling:F2} | {m.CpuMicrosPerRequest:F0} | {m.P50Ms:F2} | {m.P99Ms:F2} | {m.HalfRate:F0} | {m.BodyBytes:N0} | {m.Errors} |");
         }
 
         return sb.ToString();
     }
+
+    private const string DialplanCeiling = "ceiling (dialplan form)";
+    private const string DirectoryCeiling = "ceiling (directory form)";
+    private const string ConfigurationCeiling = "ceiling (configuration form)";
 
     private static List<Scenario> Scenarios(IReadOnlyList<RuleSpec> rules)
     {
@@ -154,16 +168,19 @@ public sealed class EndToEndBenchmark
 
         return
         [
-            new("ceiling", "/ceiling", Pool(() => { var r = Pick(v4Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "ceiling"),
-            new("dialplan hit IPv4", "/freeswitch", Pool(() => { var r = Pick(v4Plain); return Dialplan(BenchData.SourceIn(r.Network, random), BenchData.Tail); }), "transfer"),
-            new("dialplan tech-prefix IPv4", "/freeswitch", Pool(() => { var r = Pick(v4Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "transfer"),
-            new("dialplan miss IPv4", "/freeswitch", Pool(() => Dialplan(BenchData.SourceIn(BenchData.MissV4, random), BenchData.Tail)), "403 Forbidden"),
-            new("dialplan tech-prefix IPv6", "/freeswitch", Pool(() => { var r = Pick(v6Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "transfer"),
-            new("dialplan miss IPv6", "/freeswitch", Pool(() => Dialplan(BenchData.SourceIn(BenchData.MissV6, random), BenchData.Tail)), "403 Forbidden"),
-            new("directory sip_auth hit", "/freeswitch", Pool(() => Directory(BenchData.DeviceUser(random.Next(100_000)))), "a1-hash"),
-            new("directory sip_auth miss", "/freeswitch", Pool(() => Directory("9" + random.Next(1_000_000, 9_999_999).ToString(CultureInfo.InvariantCulture))), "not found"),
-            new("acl.conf", "/freeswitch", [Fixtures.FreeSwitchForm("configuration-acl.conf")], "network-lists"),
-            new("sofia.conf", "/freeswitch", [Fixtures.FreeSwitchForm("configuration-sofia.conf")], "profiles"),
+            // The ceiling reads the same body as the scenarios it is compared with: form size is a large part of the cost.
+            new(DialplanCeiling, "/ceiling", Pool(() => { var r = Pick(v4Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "ceiling", DialplanCeiling),
+            new("dialplan hit IPv4", "/freeswitch", Pool(() => { var r = Pick(v4Plain); return Dialplan(BenchData.SourceIn(r.Network, random), BenchData.Tail); }), "transfer", DialplanCeiling),
+            new("dialplan tech-prefix IPv4", "/freeswitch", Pool(() => { var r = Pick(v4Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "transfer", DialplanCeiling),
+            new("dialplan miss IPv4", "/freeswitch", Pool(() => Dialplan(BenchData.SourceIn(BenchData.MissV4, random), BenchData.Tail)), "403 Forbidden", DialplanCeiling),
+            new("dialplan tech-prefix IPv6", "/freeswitch", Pool(() => { var r = Pick(v6Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "transfer", DialplanCeiling),
+            new("dialplan miss IPv6", "/freeswitch", Pool(() => Dialplan(BenchData.SourceIn(BenchData.MissV6, random), BenchData.Tail)), "403 Forbidden", DialplanCeiling),
+            new(DirectoryCeiling, "/ceiling", Pool(() => Directory(BenchData.DeviceUser(random.Next(100_000)))), "ceiling", DirectoryCeiling),
+            new("directory sip_auth hit", "/freeswitch", Pool(() => Directory(BenchData.DeviceUser(random.Next(100_000)))), "a1-hash", DirectoryCeiling),
+            new("directory sip_auth miss", "/freeswitch", Pool(() => Directory("9" + random.Next(1_000_000, 9_999_999).ToString(CultureInfo.InvariantCulture))), "not found", DirectoryCeiling),
+            new(ConfigurationCeiling, "/ceiling", [Fixtures.FreeSwitchForm("configuration-sofia.conf")], "ceiling", ConfigurationCeiling),
+            new("acl.conf", "/freeswitch", [Fixtures.FreeSwitchForm("configuration-acl.conf")], "network-lists", ConfigurationCeiling),
+            new("sofia.conf", "/freeswitch", [Fixtures.FreeSwitchForm("configuration-sofia.conf")], "profiles", ConfigurationCeiling),
         ];
     }
 

@@ -90,12 +90,24 @@ public sealed class IpRuleIndex
     /// <summary>The rules of one network, reachable by tech prefix.</summary>
     private sealed class NetworkRules
     {
-        private readonly int[] _prefixLengths;
+        // Almost every network has one or two rules: a scan of a short array beats a hash probe and
+        // saves a frozen dictionary per network (hundreds of bytes each, a gigabyte at 1M rules).
+        private const int ScanLimit = 8;
+
+        private readonly IpRule[]? _byPrecedence;
+        private readonly int[] _prefixLengths = [];
         private readonly FrozenDictionary<string, IpRule[]>.AlternateLookup<ReadOnlySpan<char>> _byPrefix;
 
         public NetworkRules(IEnumerable<IpRule> rules)
         {
             All = rules.OrderBy(r => r.Id).ToArray();
+            if (All.Length <= ScanLimit)
+            {
+                // Longest prefix first, then lowest id (the mask is the same for every rule here).
+                _byPrecedence = All.OrderByDescending(r => r.Prefix.Length).ThenBy(r => r.Id).ToArray();
+                return;
+            }
+
             var byPrefix = All.GroupBy(r => r.Prefix, StringComparer.Ordinal)
                 .ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
             _byPrefix = byPrefix.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -107,6 +119,24 @@ public sealed class IpRuleIndex
         /// <summary>Longest literal prefix of <paramref name="number"/> with a rule for the profile, longer than <paramref name="mustBeat"/>.</summary>
         public IpRule? Best(ReadOnlySpan<char> number, string? profile, int mustBeat)
         {
+            if (_byPrecedence is not null)
+            {
+                foreach (var rule in _byPrecedence)
+                {
+                    if (rule.Prefix.Length <= mustBeat)
+                    {
+                        return null;
+                    }
+
+                    if (number.StartsWith(rule.Prefix, StringComparison.Ordinal) && rule.AppliesToProfile(profile))
+                    {
+                        return rule;
+                    }
+                }
+
+                return null;
+            }
+
             foreach (var length in _prefixLengths)
             {
                 if (length <= mustBeat)

@@ -98,6 +98,34 @@ public sealed class MatcherPropertyTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    public void Matcher_agrees_with_a_linear_scan_when_many_rules_share_a_few_networks(int caseSeed)
+    {
+        var crowded = 0;
+        for (var set = 0; set < RuleSetsPerCase / 5; set++)
+        {
+            var seed = (caseSeed * 100_000) + 30_000 + set;
+            var random = new Random(seed);
+            // Few distinct networks, so that some carry more rules than the index scans linearly.
+            var rules = RandomRules(random, random.Next(20, 80), crowded: true);
+            crowded += rules.GroupBy(r => r.Network).Count(g => g.Count() > 8);
+            var index = new IpRuleIndex(rules);
+            for (var call = 0; call < CallsPerRuleSet; call++)
+            {
+                var (source, sourceText) = RandomSource(random, rules);
+                var number = RandomNumber(random);
+                var profile = ProfilePool[random.Next(ProfilePool.Length)];
+
+                var expected = ReferenceCandidates(rules, source, number, profile).FirstOrDefault();
+                Assert.True(ReferenceEquals(expected, index.Match(source, number, profile)),
+                    $"seed {seed}, call {call}: source {sourceText}, number '{number}', profile {profile ?? "(none)"}: expected rule {Describe(expected)}");
+            }
+        }
+
+        Assert.True(crowded > 10, "the generator never put many rules on one network");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
     public void Candidates_are_every_matching_rule_in_precedence_order(int caseSeed)
     {
         var sawSeveral = false;
@@ -432,14 +460,15 @@ public sealed class MatcherPropertyTests
 
     // ---------------------------------------------------------------- generators
 
-    private static List<IpRule> RandomRules(Random random, int count)
+    private static List<IpRule> RandomRules(Random random, int count, bool crowded = false)
     {
         var ids = Enumerable.Range(1, count * 4).OrderBy(_ => random.Next()).Take(count).ToList();
         var rules = new List<IpRule>(count);
         foreach (var id in ids)
         {
             // Shared addresses: often reuse another rule's network with a different prefix or profile.
-            var network = rules.Count > 0 && random.Next(3) == 0 ? rules[random.Next(rules.Count)].Network : RandomNetwork(random);
+            var share = rules.Count > 0 && (crowded ? random.Next(10) != 0 : random.Next(3) == 0);
+            var network = share ? rules[random.Next(rules.Count)].Network : RandomNetwork(random);
             rules.Add(NewRule(id, network, PrefixPool[random.Next(PrefixPool.Length)], ProfilePool[random.Next(ProfilePool.Length)]));
         }
 
