@@ -33,8 +33,41 @@ public static class BenchDatabase
         await InsertAsync(connection, "sip_devices", ["id", "username", "accountid", "reseller_id", "dir_params", "dir_vars", "status"],
             data.Devices, d => [d.Id, d.Username, d.AccountId, d.ResellerId, d.DirParams, d.DirVars, d.Status]);
         await InsertAsync(connection, "ip_map", ["id", "name", "ip", "accountid", "reseller_id", "pricelist_id", "sip_profile_id", "prefix", "context", "status"],
-            data.IpRules, r => [r.Id, r.Name, r.Ip, r.AccountId, r.ResellerId, r.PricelistId, r.SipProfileId, r.Prefix, r.Context, r.Status]);
+            data.IpRules.ToList(), r => [r.Id, r.Name, r.Ip, r.AccountId, r.ResellerId, r.PricelistId, r.SipProfileId, r.Prefix, r.Context, r.Status]);
         return watch.Elapsed;
+    }
+
+    /// <summary>Renames rule 1 as an admin would and waits until the service serves a newer snapshot.</summary>
+    public static async Task<TimeSpan> TouchRuleAsync(string connectionString, System.Net.IPEndPoint service)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri($"http://{service}"), Timeout = TimeSpan.FromSeconds(10) };
+        var before = await SnapshotVersionAsync(client);
+        var watch = Stopwatch.StartNew();
+        await using (var connection = new MySqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var update = new MySqlCommand("UPDATE ip_map SET name = @name WHERE id = 1", connection);
+            update.Parameters.AddWithValue("@name", $"edited {Environment.TickCount64 % 100_000}");
+            await update.ExecuteNonQueryAsync();
+        }
+
+        while (await SnapshotVersionAsync(client) == before)
+        {
+            if (watch.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                throw new TimeoutException("the service did not load the edited row within 2 minutes");
+            }
+
+            await Task.Delay(50);
+        }
+
+        return watch.Elapsed;
+    }
+
+    private static async Task<long> SnapshotVersionAsync(HttpClient client)
+    {
+        using var status = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/status", UriKind.Relative)));
+        return status.RootElement.GetProperty("snapshotVersion").GetInt64();
     }
 
     private static async Task InsertAsync<T>(MySqlConnection connection, string table, string[] columns, IReadOnlyList<T> rows, Func<T, object?[]> values)

@@ -10,10 +10,12 @@ namespace FsDirectory.Acl;
 /// <c>apply-inbound-acl</c> finds it), allowing the aggregated networks of the usable rules that
 /// apply on that profile. Built once per snapshot.
 /// </summary>
-public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options)
+public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnapshotWarmer
 {
     public XmlAnswer Answer(Snapshot snapshot) =>
         new(snapshot.Answer("acl.conf", Build), "answered");
+
+    public void Warm(Snapshot snapshot) => Answer(snapshot);
 
     /// <summary>The allowed networks per list name, aggregated: also what tests and the admin API compare against.</summary>
     public static Dictionary<string, List<IpNetwork>> ProfileNetworks(Snapshot snapshot) =>
@@ -25,15 +27,18 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options)
     private byte[] Build(Snapshot snapshot)
     {
         var staticLists = options.CurrentValue.Lists;
-        var xml = new FsXmlWriter(64 * 1024).StartDocument("configuration");
+        var lists = ProfileNetworks(snapshot);
+        // Sized up front (a node line is under 48 bytes for IPv4, 96 for IPv6): growing by doubling
+        // would leave several copies of a multi-megabyte document behind as garbage.
+        var xml = new FsXmlWriter(64 * 1024 + lists.Values.Sum(l => l.Sum(n => n.IsV4 ? 48 : 96))).StartDocument("configuration");
         xml.Start("configuration").Attr("name", "acl.conf").Attr("description", "Network Lists (FsDirectory)").Open();
         xml.Start("network-lists").Open();
-        foreach (var (name, networks) in ProfileNetworks(snapshot))
+        foreach (var (name, networks) in lists)
         {
             xml.Start("list").Attr("name", name).Attr("default", "deny").Open();
             foreach (var network in networks)
             {
-                xml.Start("node").Attr("type", "allow").Attr("cidr", network.ToString()).Close();
+                xml.Start("node").Attr("type", "allow").Attr("cidr", network).Close();
             }
 
             foreach (var list in staticLists.Where(l => l.Name == name))
@@ -59,7 +64,7 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options)
     {
         foreach (var node in list.Nodes)
         {
-            xml.Start("node").Attr("type", node.Type).Attr("cidr", IpNetwork.Parse(node.Cidr).ToString()).Close();
+            xml.Start("node").Attr("type", node.Type).Attr("cidr", IpNetwork.Parse(node.Cidr)).Close();
         }
     }
 }

@@ -78,29 +78,38 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
     /// <summary>
     /// Reads every table in one REPEATABLE READ transaction, so a snapshot never mixes rows from before
     /// and after a concurrent edit, and the change token read first can only under-state the data
-    /// (a later poll then sees a newer token and reloads).
+    /// (a later poll then sees a newer token and reloads). <paramref name="build"/> runs inside the
+    /// transaction: <c>ip_map</c>, the one table that reaches millions of rows, is streamed into it
+    /// row by row instead of being held in memory as a whole beside the snapshot being built.
     /// </summary>
-    public async Task<SnapshotData> LoadAsync(ChangeDetection mode, int timeoutSeconds, CancellationToken cancellationToken)
+    public async Task<T> LoadAsync<T>(ChangeDetection mode, int timeoutSeconds, Func<SnapshotData, T> build, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         var token = await ReadChangeTokenAsync(connection, transaction, mode, timeoutSeconds, cancellationToken);
 
-        async Task<List<T>> Query<T>(string sql, object? parameters = null) =>
-            (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, transaction, timeoutSeconds, cancellationToken: cancellationToken))).AsList();
+        CommandDefinition Command(string sql, object? parameters = null, CommandFlags flags = CommandFlags.Buffered) =>
+            new(sql, parameters, transaction, timeoutSeconds, flags: flags, cancellationToken: cancellationToken);
+
+        async Task<List<TRow>> Query<TRow>(string sql, object? parameters = null) =>
+            (await connection.QueryAsync<TRow>(Command(sql, parameters))).AsList();
 
         var data = new SnapshotData
         {
             ChangeToken = token,
             Accounts = await Query<AccountRow>(AccountsSql),
-            IpRules = await Query<IpMapRow>(IpMapSql),
             Devices = await Query<SipDeviceRow>(DevicesSql),
             Profiles = await Query<SipProfileRow>(ProfilesSql),
             Gateways = await Query<GatewayRow>(GatewaysSql),
             DefaultSipProfileSetting = (await Query<string?>(DefaultProfileSql, new { Name = DefaultProfileSettingName })).FirstOrDefault(),
+
+            // Unbuffered, so it is read (synchronously, on the reload loop, never on a request) while the
+            // builder consumes it; it must come last because a connection holds one open reader.
+            IpRules = connection.Query<IpMapRow>(Command(IpMapSql, flags: CommandFlags.None)),
         };
+        var result = build(data);
         await transaction.CommitAsync(cancellationToken);
-        return data;
+        return result;
     }
 
     public async Task<bool> PingAsync(CancellationToken cancellationToken)

@@ -65,7 +65,8 @@ public sealed record SnapshotData
 {
     public required string ChangeToken { get; init; }
     public required IReadOnlyList<AccountRow> Accounts { get; init; }
-    public required IReadOnlyList<IpMapRow> IpRules { get; init; }
+    /// <summary>Enumerated once, possibly straight from the database (see <see cref="DirectoryStore.LoadAsync{T}"/>).</summary>
+    public required IEnumerable<IpMapRow> IpRules { get; init; }
     public required IReadOnlyList<SipDeviceRow> Devices { get; init; }
     public required IReadOnlyList<SipProfileRow> Profiles { get; init; }
     public required IReadOnlyList<GatewayRow> Gateways { get; init; }

@@ -34,8 +34,9 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             problems.Add(new DataProblem("system", 0, defaultProblem));
         }
 
-        var rules = BuildRules(data.IpRules, accounts, profiles, profileRows, defaultProfile, defaultProblem, problems);
-        var devices = BuildDevices(data.Devices, accounts, problems);
+        var strings = new StringPool();
+        var rules = BuildRules(data.IpRules, accounts, profiles, profileRows, defaultProfile, defaultProblem, problems, strings);
+        var devices = BuildDevices(data.Devices, accounts, problems, strings);
 
         return new Snapshot
         {
@@ -137,17 +138,19 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
     }
 
     private List<IpRule> BuildRules(
-        IReadOnlyList<IpMapRow> rows,
+        IEnumerable<IpMapRow> rows,
         Dictionary<int, AccountRow> accounts,
         List<SipProfile> profiles,
         Dictionary<int, SipProfileRow> profileRows,
         SipProfile? defaultProfile,
         string? defaultProblem,
-        List<DataProblem> problems)
+        List<DataProblem> problems,
+        StringPool strings)
     {
         var routingContext = options.CurrentValue.DefaultRoutingContext;
         var activeProfiles = profiles.ToDictionary(p => p.Id);
-        var rules = new List<IpRule>(rows.Count);
+        var rules = rows.TryGetNonEnumeratedCount(out var count) ? new List<IpRule>(count) : [];
+
         foreach (var row in rows)
         {
             if (row.Status != 0)
@@ -223,14 +226,14 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             rules.Add(new IpRule
             {
                 Id = row.Id,
-                Name = row.Name ?? string.Empty,
+                Name = strings.Share(row.Name ?? string.Empty),
                 Network = network.Value,
                 AccountId = account.Id,
                 AccountCode = accountCode,
                 ResellerId = row.ResellerId != 0 ? row.ResellerId : account.ResellerId ?? 0,
                 PricelistId = row.PricelistId != 0 ? row.PricelistId : account.PricelistId,
-                Prefix = prefix,
-                Context = context,
+                Prefix = strings.Share(prefix),
+                Context = strings.Share(context),
                 Profile = profile,
             });
         }
@@ -239,7 +242,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
     }
 
     private static FrozenDictionary<string, Device> BuildDevices(
-        IReadOnlyList<SipDeviceRow> rows, Dictionary<int, AccountRow> accounts, List<DataProblem> problems)
+        IReadOnlyList<SipDeviceRow> rows, Dictionary<int, AccountRow> accounts, List<DataProblem> problems, StringPool strings)
     {
         var devices = new Dictionary<string, Device>(rows.Count, StringComparer.Ordinal);
         foreach (var row in rows)
@@ -294,9 +297,9 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
                 Username = username,
                 Password = string.IsNullOrEmpty(password) ? null : password,
                 StoredA1Hash = string.IsNullOrEmpty(password) ? a1Hash : null,
-                Params = dirParams.Where(p => !ComputedParams.Contains(p.Key)).ToArray(),
-                Variables = dirVars.Where(v => !ReservedVariables.Contains(v.Key) && !v.Key.StartsWith("fsdir_", StringComparison.OrdinalIgnoreCase)).ToArray(),
-                UserContext = dirVars.Get("user_context") is { Length: > 0 } context ? context : null,
+                Params = strings.ShareKeys(dirParams.Where(p => !ComputedParams.Contains(p.Key))),
+                Variables = strings.ShareKeys(dirVars.Where(v => !ReservedVariables.Contains(v.Key) && !v.Key.StartsWith("fsdir_", StringComparison.OrdinalIgnoreCase))),
+                UserContext = dirVars.Get("user_context") is { Length: > 0 } context ? strings.Share(context) : null,
                 AccountId = account.Id,
                 AccountCode = account.Number ?? string.Empty,
                 ResellerId = row.ResellerId != 0 ? row.ResellerId : account.ResellerId ?? 0,

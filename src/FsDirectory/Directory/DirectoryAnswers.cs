@@ -35,12 +35,16 @@ public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> 
             // IP-only account. Answering "not found" would let a static user of the same name
             // authenticate, so answer a user that can never authenticate by digest.
             WriteForbidden(xml);
-            LogCredentialsDisabled(device.Username, device.AccountId, request.SourceIp);
+            LogCredentialsDisabled(device.Username, device.AccountId, LogText.Bounded(request.SourceIp));
         }
         else
         {
             WriteUser(xml, device, domain, options.CurrentValue);
-            LogDeviceAnswered(request.Action, device.Username, device.AccountId, request.SourceIp);
+            // Counted in /metrics; a line per registration is for debugging only (see DialplanAnswers).
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                LogDeviceAnswered(LogText.Bounded(request.Action), device.Username, device.AccountId, LogText.Bounded(request.SourceIp));
+            }
         }
 
         xml.End("user").End("domain").EndDocument();
@@ -101,7 +105,7 @@ public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> 
 #pragma warning restore CA5351
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Directory {Action}: device {User} of account {AccountId} answered for {SourceIp}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Directory {Action}: device {User} of account {AccountId} answered for {SourceIp}")]
     private partial void LogDeviceAnswered(string action, string user, int accountId, string sourceIp);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Directory {Action}: no usable device {User} (from {SourceIp}): not found")]

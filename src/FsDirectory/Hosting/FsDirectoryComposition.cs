@@ -41,6 +41,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<DirectoryAnswers>();
         services.AddSingleton<DialplanAnswers>();
         services.AddSingleton<AclConfAnswers>();
+        services.AddSingleton<ISnapshotWarmer>(sp => sp.GetRequiredService<AclConfAnswers>());
         services.AddSingleton<SofiaConfAnswers>();
         services.AddSingleton<FreeSwitchAnswers>();
         services.AddEventSocketPush();

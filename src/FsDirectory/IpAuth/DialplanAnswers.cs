@@ -27,15 +27,19 @@ public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> o
         }
 
         var decision = Decide(snapshot, request.NetworkAddress, request.DestinationNumber, request.SofiaProfile);
-        var sourceForLog = LogText.Bounded(request.NetworkAddress);
-        var numberForLog = LogText.Bounded(request.DestinationNumber);
         if (!decision.Accepted || decision.Rule is not { } rule)
         {
-            LogRejected(sourceForLog, numberForLog, LogText.Bounded(request.SofiaProfile), LogText.Bounded(context), decision.Reason ?? string.Empty);
+            LogRejected(LogText.Bounded(request.NetworkAddress), LogText.Bounded(request.DestinationNumber),
+                LogText.Bounded(request.SofiaProfile), LogText.Bounded(context), decision.Reason ?? string.Empty);
             return Reject(context);
         }
 
-        LogAccepted(sourceForLog, numberForLog, rule.Id, rule.AccountCode, decision.Number!, decision.Context!);
+        // Accepted calls are counted in /metrics; a line each is for debugging only (at thousands of
+        // calls per second it would cost more than the answer itself).
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            LogAccepted(LogText.Bounded(request.NetworkAddress), LogText.Bounded(request.DestinationNumber), rule.Id, rule.AccountCode, decision.Number!, decision.Context!);
+        }
         var xml = new FsXmlWriter(2048).StartDocument("dialplan");
         xml.Start("context").Attr("name", context).Open();
         xml.Start("extension").Attr("name", "fsdir_ip_auth").Open();
@@ -107,7 +111,7 @@ public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> o
     private static void Set(FsXmlWriter xml, string name, string value) =>
         xml.Start("action").Attr("application", "set").Attr("data", $"{name}={value}").Close();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "IP auth: call from {Source} to {Number} accepted by rule {RuleId} (account {AccountCode}), transferred as {Stripped} to {Context}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "IP auth: call from {Source} to {Number} accepted by rule {RuleId} (account {AccountCode}), transferred as {Stripped} to {Context}")]
     private partial void LogAccepted(string source, string number, int ruleId, string accountCode, string stripped, string context);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "IP auth: call from {Source} to {Number} on profile {Profile} in context {CallContext} rejected: {Reason}")]

@@ -10,7 +10,7 @@ namespace FsDirectory.IpAuth;
 /// Addresses are kept as an unsigned integer (IPv4 in the low 32 bits) so that matching and
 /// aggregation are integer operations.
 /// </summary>
-public readonly record struct IpNetwork(UInt128 Bits, int PrefixLength, bool IsV4)
+public readonly record struct IpNetwork(UInt128 Bits, int PrefixLength, bool IsV4) : ISpanFormattable
 {
     public int Width => IsV4 ? 32 : 128;
 
@@ -88,8 +88,32 @@ public readonly record struct IpNetwork(UInt128 Bits, int PrefixLength, bool IsV
         TryParse(text, out var network, out var error) ? network.Value : throw new FormatException(error);
 
     /// <summary>Canonical text, always with a <c>/</c> (FreeSWITCH ignores an ACL node without one).</summary>
-    public override string ToString() =>
-        $"{new IpAddressKey(Bits, IsV4)}/{PrefixLength.ToString(CultureInfo.InvariantCulture)}";
+    public override string ToString() => ToString(null, null);
+
+    public string ToString(string? format, IFormatProvider? formatProvider)
+    {
+        Span<char> text = stackalloc char[64];
+        return TryFormat(text, out var written, default, null) ? new string(text[..written]) : throw new InvalidOperationException("network text longer than 64 characters");
+    }
+
+    /// <summary>Writes the canonical text without allocating: acl.conf writes one node per network, up to millions.</summary>
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
+    {
+        charsWritten = 0;
+        if (!new IpAddressKey(Bits, IsV4).TryFormat(destination, out var address) || address >= destination.Length)
+        {
+            return false;
+        }
+
+        destination[address] = '/';
+        if (!PrefixLength.TryFormat(destination[(address + 1)..], out var length, default, CultureInfo.InvariantCulture))
+        {
+            return false;
+        }
+
+        charsWritten = address + 1 + length;
+        return true;
+    }
 }
 
 /// <summary>A single source address, IPv4-mapped IPv6 folded into IPv4.</summary>
@@ -188,14 +212,20 @@ public readonly record struct IpAddressKey(UInt128 Bits, bool IsV4)
 
     public override string ToString()
     {
+        Span<char> text = stackalloc char[64];
+        return TryFormat(text, out var written) ? new string(text[..written]) : throw new InvalidOperationException("address text longer than 64 characters");
+    }
+
+    public bool TryFormat(Span<char> destination, out int charsWritten)
+    {
         if (IsV4)
         {
             var v = (uint)Bits;
-            return string.Create(CultureInfo.InvariantCulture, $"{v >> 24}.{(v >> 16) & 255}.{(v >> 8) & 255}.{v & 255}");
+            return destination.TryWrite(CultureInfo.InvariantCulture, $"{v >> 24}.{(v >> 16) & 255}.{(v >> 8) & 255}.{v & 255}", out charsWritten);
         }
 
         Span<byte> bytes = stackalloc byte[16];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, Bits);
-        return new IPAddress(bytes).ToString();
+        return new IPAddress(bytes).TryFormat(destination, out charsWritten);
     }
 }

@@ -12,123 +12,193 @@ public sealed class IpRuleIndex
 {
     public static readonly IpRuleIndex Empty = new([]);
 
-    private readonly Family _v4;
-    private readonly Family _v6;
+    private readonly Family<uint, V4> _v4;
+    private readonly Family<UInt128, V6> _v6;
 
     public IpRuleIndex(IReadOnlyCollection<IpRule> rules)
     {
         Count = rules.Count;
-        _v4 = new Family(32, rules.Where(r => r.Network.IsV4));
-        _v6 = new Family(128, rules.Where(r => !r.Network.IsV4));
+        // Sorted once, each network's rules form a run in precedence order: the tables are filled
+        // from the runs without the per-network groupings that cost more than the index itself.
+        var sorted = rules.ToArray();
+        Array.Sort(sorted, static (a, b) =>
+        {
+            var c = b.Network.IsV4.CompareTo(a.Network.IsV4);
+            c = c != 0 ? c : b.Network.PrefixLength.CompareTo(a.Network.PrefixLength);
+            c = c != 0 ? c : a.Network.Bits.CompareTo(b.Network.Bits);
+            return c != 0 ? c : IpRule.CompareByPrecedence(a, b);
+        });
+        var v4Count = sorted.TakeWhile(r => r.Network.IsV4).Count();
+        _v4 = new Family<uint, V4>(sorted.AsSpan(0, v4Count));
+        _v6 = new Family<UInt128, V6>(sorted.AsSpan(v4Count));
     }
 
     public int Count { get; }
 
     /// <summary>The winning rule for a call, or null. Pure and allocation-free.</summary>
-    public IpRule? Match(IpAddressKey source, ReadOnlySpan<char> number, string? profile)
-    {
-        var family = source.IsV4 ? _v4 : _v6;
-        IpRule? best = null;
-        for (var l = 0; l < family.Lengths.Length; l++)
-        {
-            var length = family.Lengths[l];
-            if (!family.Tables[l].TryGetValue(source.Bits & family.Masks[length], out var network))
-            {
-                continue;
-            }
-
-            // Networks come longest mask first, so a shorter mask wins only with a strictly longer prefix.
-            var rule = network.Best(number, profile, best is null ? -1 : best.Prefix.Length);
-            if (rule is not null)
-            {
-                best = rule;
-            }
-        }
-
-        return best;
-    }
+    public IpRule? Match(IpAddressKey source, ReadOnlySpan<char> number, string? profile) =>
+        source.IsV4 ? _v4.Match(source.Bits, number, profile) : _v6.Match(source.Bits, number, profile);
 
     /// <summary>Every rule that could take the call, best first (for the explain endpoint, not the hot path).</summary>
     public IReadOnlyList<IpRule> Candidates(IpAddressKey source, string number, string? profile)
     {
-        var family = source.IsV4 ? _v4 : _v6;
-        var list = new List<IpRule>();
-        for (var l = 0; l < family.Lengths.Length; l++)
-        {
-            if (family.Tables[l].TryGetValue(source.Bits & family.Masks[family.Lengths[l]], out var network))
-            {
-                list.AddRange(network.All.Where(r =>
-                    r.AppliesToProfile(profile) && number.StartsWith(r.Prefix, StringComparison.Ordinal)));
-            }
-        }
-
+        var networks = source.IsV4 ? _v4.Containing(source.Bits) : _v6.Containing(source.Bits);
+        var list = networks
+            .SelectMany(n => n.All)
+            .Where(r => r.AppliesToProfile(profile) && number.StartsWith(r.Prefix, StringComparison.Ordinal))
+            .ToList();
         list.Sort(IpRule.CompareByPrecedence);
         return list;
     }
 
-    private sealed class Family
+    /// <summary>How an address family's bits become a table key: IPv4 networks are keyed by 32 bits, not 128.</summary>
+    private interface IAddressWidth<TKey>
     {
-        public Family(int width, IEnumerable<IpRule> rules)
-        {
-            Masks = Enumerable.Range(0, width + 1).Select(l => IpNetwork.Mask(width, l)).ToArray();
-            var byLength = rules
-                .GroupBy(r => r.Network.PrefixLength)
-                .OrderByDescending(g => g.Key)
-                .ToArray();
-            Lengths = byLength.Select(g => g.Key).ToArray();
-            Tables = byLength
-                .Select(g => g.GroupBy(r => r.Network.Bits)
-                    .ToFrozenDictionary(n => n.Key, n => new NetworkRules(n)))
-                .ToArray();
-        }
+        static abstract int Width { get; }
 
-        public int[] Lengths { get; }
-        public FrozenDictionary<UInt128, NetworkRules>[] Tables { get; }
-        public UInt128[] Masks { get; }
+        static abstract TKey Key(UInt128 bits);
     }
 
-    /// <summary>The rules of one network, reachable by tech prefix.</summary>
-    private sealed class NetworkRules
+    private sealed class V4 : IAddressWidth<uint>
     {
-        // Almost every network has one or two rules: a scan of a short array beats a hash probe and
-        // saves a frozen dictionary per network (hundreds of bytes each, a gigabyte at 1M rules).
-        private const int ScanLimit = 8;
+        public static int Width => 32;
 
-        private readonly IpRule[]? _byPrecedence;
-        private readonly int[] _prefixLengths = [];
-        private readonly FrozenDictionary<string, IpRule[]>.AlternateLookup<ReadOnlySpan<char>> _byPrefix;
+        public static uint Key(UInt128 bits) => (uint)bits;
+    }
 
-        public NetworkRules(IEnumerable<IpRule> rules)
+    private sealed class V6 : IAddressWidth<UInt128>
+    {
+        public static int Width => 128;
+
+        public static UInt128 Key(UInt128 bits) => bits;
+    }
+
+    private sealed class Family<TKey, TWidth>
+        where TKey : struct, IEquatable<TKey>
+        where TWidth : IAddressWidth<TKey>
+    {
+        private readonly int[] _lengths;
+        private readonly UInt128[] _masks;
+        private readonly Dictionary<TKey, NetworkRules>[] _tables;
+
+        /// <param name="sorted">Rules of this family, longest mask first, then by network, then in precedence order.</param>
+        public Family(ReadOnlySpan<IpRule> sorted)
         {
-            All = rules.OrderBy(r => r.Id).ToArray();
-            if (All.Length <= ScanLimit)
+            var lengths = new List<int>();
+            var tables = new List<Dictionary<TKey, NetworkRules>>();
+            var start = 0;
+            while (start < sorted.Length)
             {
-                // Longest prefix first, then lowest id (the mask is the same for every rule here).
-                _byPrecedence = All.OrderByDescending(r => r.Prefix.Length).ThenBy(r => r.Id).ToArray();
-                return;
+                var length = sorted[start].Network.PrefixLength;
+                var end = start;
+                while (end < sorted.Length && sorted[end].Network.PrefixLength == length)
+                {
+                    end++;
+                }
+
+                var table = new Dictionary<TKey, NetworkRules>(end - start);
+                for (var run = start; run < end;)
+                {
+                    var bits = sorted[run].Network.Bits;
+                    var runEnd = run + 1;
+                    while (runEnd < end && sorted[runEnd].Network.Bits == bits)
+                    {
+                        runEnd++;
+                    }
+
+                    table.Add(TWidth.Key(bits), NetworkRules.Create(sorted[run..runEnd]));
+                    run = runEnd;
+                }
+
+                lengths.Add(length);
+                tables.Add(table);
+                start = end;
             }
 
-            var byPrefix = All.GroupBy(r => r.Prefix, StringComparer.Ordinal)
-                .ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
-            _byPrefix = byPrefix.GetAlternateLookup<ReadOnlySpan<char>>();
-            _prefixLengths = byPrefix.Keys.Select(k => k.Length).Distinct().OrderDescending().ToArray();
+            _lengths = [.. lengths];
+            _tables = [.. tables];
+            _masks = [.. _lengths.Select(l => IpNetwork.Mask(TWidth.Width, l))];
         }
 
-        public IpRule[] All { get; }
+        public IpRule? Match(UInt128 address, ReadOnlySpan<char> number, string? profile)
+        {
+            IpRule? best = null;
+            for (var l = 0; l < _tables.Length; l++)
+            {
+                if (!_tables[l].TryGetValue(TWidth.Key(address & _masks[l]), out var network))
+                {
+                    continue;
+                }
+
+                // Tables come longest mask first, so a shorter mask wins only with a strictly longer prefix.
+                var rule = network.Best(number, profile, best is null ? -1 : best.Prefix.Length);
+                if (rule is not null)
+                {
+                    best = rule;
+                }
+            }
+
+            return best;
+        }
+
+        public IEnumerable<NetworkRules> Containing(UInt128 address)
+        {
+            for (var l = 0; l < _tables.Length; l++)
+            {
+                if (_tables[l].TryGetValue(TWidth.Key(address & _masks[l]), out var network))
+                {
+                    yield return network;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The rules of one network, stored inline in the table: almost every network has a single rule,
+    /// and a million of them must not cost a million extra objects (the index stays a small part of
+    /// the snapshot). One rule is held as itself, a few as an array in precedence order (a scan beats
+    /// a hash probe there), and a crowded network as a table by tech prefix.
+    /// </summary>
+    private readonly struct NetworkRules
+    {
+        private const int ScanLimit = 8;
+
+        // IpRule, IpRule[] (longest prefix first, then lowest id) or PrefixTable.
+        private readonly object _rules;
+
+        private NetworkRules(object rules) => _rules = rules;
+
+        /// <param name="rules">The network's rules in precedence order: longest prefix first, then lowest id.</param>
+        public static NetworkRules Create(ReadOnlySpan<IpRule> rules) =>
+            rules.Length == 1 ? new NetworkRules(rules[0])
+            : rules.Length <= ScanLimit ? new NetworkRules(rules.ToArray())
+            : new NetworkRules(new PrefixTable(rules.ToArray()));
+
+        public IEnumerable<IpRule> All => _rules switch
+        {
+            IpRule rule => [rule],
+            IpRule[] rules => rules,
+            _ => ((PrefixTable)_rules).All,
+        };
 
         /// <summary>Longest literal prefix of <paramref name="number"/> with a rule for the profile, longer than <paramref name="mustBeat"/>.</summary>
         public IpRule? Best(ReadOnlySpan<char> number, string? profile, int mustBeat)
         {
-            if (_byPrecedence is not null)
+            if (_rules is IpRule single)
             {
-                foreach (var rule in _byPrecedence)
+                return Takes(single, number, profile, mustBeat) ? single : null;
+            }
+
+            if (_rules is IpRule[] rules)
+            {
+                foreach (var rule in rules)
                 {
                     if (rule.Prefix.Length <= mustBeat)
                     {
                         return null;
                     }
 
-                    if (number.StartsWith(rule.Prefix, StringComparison.Ordinal) && rule.AppliesToProfile(profile))
+                    if (Takes(rule, number, profile, mustBeat))
                     {
                         return rule;
                     }
@@ -137,6 +207,32 @@ public sealed class IpRuleIndex
                 return null;
             }
 
+            return ((PrefixTable)_rules).Best(number, profile, mustBeat);
+        }
+
+        private static bool Takes(IpRule rule, ReadOnlySpan<char> number, string? profile, int mustBeat) =>
+            rule.Prefix.Length > mustBeat && number.StartsWith(rule.Prefix, StringComparison.Ordinal) && rule.AppliesToProfile(profile);
+    }
+
+    /// <summary>A network shared by many accounts (an SBC told apart by tech prefix): one probe per prefix length.</summary>
+    private sealed class PrefixTable
+    {
+        private readonly int[] _prefixLengths;
+        private readonly FrozenDictionary<string, IpRule[]>.AlternateLookup<ReadOnlySpan<char>> _byPrefix;
+
+        public PrefixTable(IpRule[] byPrecedence)
+        {
+            All = byPrecedence;
+            var byPrefix = byPrecedence.GroupBy(r => r.Prefix, StringComparer.Ordinal)
+                .ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+            _byPrefix = byPrefix.GetAlternateLookup<ReadOnlySpan<char>>();
+            _prefixLengths = byPrefix.Keys.Select(k => k.Length).Distinct().OrderDescending().ToArray();
+        }
+
+        public IpRule[] All { get; }
+
+        public IpRule? Best(ReadOnlySpan<char> number, string? profile, int mustBeat)
+        {
             foreach (var length in _prefixLengths)
             {
                 if (length <= mustBeat)

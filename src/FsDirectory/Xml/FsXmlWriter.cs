@@ -55,14 +55,20 @@ public sealed class FsXmlWriter
         return this;
     }
 
-    public FsXmlWriter Attr(string name, long value)
+    /// <summary>A number, address or other formattable value, written without an intermediate string.</summary>
+    public FsXmlWriter Attr<T>(string name, T value)
+        where T : ISpanFormattable
     {
+        Span<char> text = stackalloc char[128];
+        if (!value.TryFormat(text, out var written, default, System.Globalization.CultureInfo.InvariantCulture))
+        {
+            return Attr(name, value.ToString(null, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         Byte((byte)' ');
         Ascii(name);
         Raw("=\""u8);
-        var span = _buffer.GetSpan(24);
-        value.TryFormat(span, out var written, default, System.Globalization.CultureInfo.InvariantCulture);
-        _buffer.Advance(written);
+        Escaped(text[..written], Dollar.Literal);
         Byte((byte)'"');
         return this;
     }
@@ -105,9 +111,8 @@ public sealed class FsXmlWriter
         return this;
     }
 
-    private void Escaped(string value, Dollar dollar)
+    private void Escaped(ReadOnlySpan<char> s, Dollar dollar)
     {
-        var s = value.AsSpan();
         var i = 0;
         while (i < s.Length)
         {

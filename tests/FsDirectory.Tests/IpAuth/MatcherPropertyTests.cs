@@ -354,7 +354,7 @@ public sealed class MatcherPropertyTests
                     $"seed {seed}, call {call}: source {sourceText}, number '{number}', profile {profile ?? "(none)"}: expected {Describe(expected)}, got {Describe(actual)}");
             }
 
-            sawUnusable += data.IpRules.Count - expectedRules.Count;
+            sawUnusable += data.IpRules.Count() - expectedRules.Count;
             sawUsable += expectedRules.Count;
         }
 

@@ -1,0 +1,22 @@
+using System.Runtime.InteropServices;
+
+namespace FsDirectory.Data;
+
+/// <summary>
+/// One copy of each equal string for the duration of a snapshot build. The driver and the JSON parser
+/// give every row its own strings, while most rows share their context, prefix, name or setting keys
+/// with others: at a million rows, one copy of each saves tens of megabytes of resident memory.
+/// </summary>
+public sealed class StringPool
+{
+    private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+
+    public string Share(string value)
+    {
+        ref var copy = ref CollectionsMarshal.GetValueRefOrAddDefault(_strings, value, out _);
+        return copy ??= value;
+    }
+
+    public KeyValuePair<string, string>[] ShareKeys(IEnumerable<KeyValuePair<string, string>> fields) =>
+        fields.Select(f => new KeyValuePair<string, string>(Share(f.Key), f.Value)).ToArray();
+}
