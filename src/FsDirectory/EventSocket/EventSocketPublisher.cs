@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using FsDirectory.Acl;
 using FsDirectory.Data;
 using Microsoft.Extensions.Options;
 
@@ -12,13 +13,15 @@ namespace FsDirectory.EventSocket;
 public sealed partial class EventSocketPublisher : BackgroundService
 {
     private readonly SnapshotHolder _holder;
+    private readonly AclConfAnswers _acl;
     private readonly PushLease _lease;
     private readonly ILogger<EventSocketPublisher> _logger;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public EventSocketPublisher(SnapshotHolder holder, PushLease lease, IOptions<EventSocketOptions> options, TimeProvider time, ILoggerFactory loggers)
+    public EventSocketPublisher(SnapshotHolder holder, AclConfAnswers acl, PushLease lease, IOptions<EventSocketOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         _holder = holder;
+        _acl = acl;
         _lease = lease;
         _logger = loggers.CreateLogger<EventSocketPublisher>();
         var nodeLogger = loggers.CreateLogger<EventSocketNode>();
@@ -56,26 +59,29 @@ public sealed partial class EventSocketPublisher : BackgroundService
     private async Task PlanLoopAsync(CancellationToken stoppingToken)
     {
         // The first load is the switches' own start-up state: nothing to push for it.
-        var planned = _holder.Current;
+        var plannedVersion = _holder.Current?.Version;
+        var planned = _holder.Current is { } first ? PushBasis.Of(first, _acl) : null;
         try
         {
             while (await _wake.Reader.WaitToReadAsync(stoppingToken))
             {
                 _wake.Reader.TryRead(out _);
                 var current = _holder.Current;
-                if (current is null || ReferenceEquals(current, planned))
+                if (current is null || current.Version == plannedVersion)
                 {
                     continue;
                 }
 
+                var basis = PushBasis.Of(current, _acl);
+                plannedVersion = current.Version;
                 if (planned is null)
                 {
-                    planned = current;
+                    planned = basis;
                     continue;
                 }
 
-                var plan = PushPlan.Between(planned, current);
-                planned = current;
+                var plan = PushPlan.Between(planned, basis);
+                planned = basis;
                 if (plan.IsEmpty)
                 {
                     continue;

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Security.Cryptography;
 using FsDirectory.Acl;
 using FsDirectory.Data;
 using FsDirectory.Profiles;
@@ -14,29 +14,16 @@ public sealed record PushPlan(bool ReloadAcl, IReadOnlyList<string> RescanProfil
 {
     public bool IsEmpty => !ReloadAcl && RescanProfiles.Count == 0;
 
-    /// <summary>Compares what FreeSWITCH would fetch, not which rows changed: an edit that leaves the aggregated ACL alone needs no reload.</summary>
-    public static PushPlan Between(Snapshot previous, Snapshot next)
+    /// <summary>Compares what FreeSWITCH would fetch, not which rows changed: an edit that leaves acl.conf alone needs no reload.</summary>
+    public static PushPlan Between(PushBasis previous, PushBasis next)
     {
-        var acl = !AclFingerprint(previous).AsSpan().SequenceEqual(AclFingerprint(next));
+        var acl = !previous.AclDigest.AsSpan().SequenceEqual(next.AclDigest);
         var rescans = next.Profiles
-            .Where(p => previous.FindProfile(p.Name) is { } old && !SameServedSettings(old, p))
+            .Where(p => previous.Profiles.FirstOrDefault(old => old.Name == p.Name) is { } old && !SameServedSettings(old, p))
             .Select(static p => p.Name)
             .ToList();
         return new PushPlan(acl, rescans);
     }
-
-    /// <summary>The aggregated per-profile networks as acl.conf lists them, computed once per snapshot.</summary>
-    private static byte[] AclFingerprint(Snapshot snapshot) =>
-        snapshot.Answer("eventsocket/acl-networks", static s =>
-        {
-            var text = new StringBuilder();
-            foreach (var (name, networks) in AclConfAnswers.ProfileNetworks(s).OrderBy(static p => p.Key, StringComparer.Ordinal))
-            {
-                text.Append(name).Append('=').AppendJoin(',', networks).Append('\n');
-            }
-
-            return Encoding.UTF8.GetBytes(text.ToString());
-        });
 
     private static bool SameServedSettings(SipProfile a, SipProfile b) =>
         a.SipIp == b.SipIp
@@ -44,4 +31,16 @@ public sealed record PushPlan(bool ReloadAcl, IReadOnlyList<string> RescanProfil
         && a.Params.SequenceEqual(b.Params)
         && a.Gateways.Count == b.Gateways.Count
         && a.Gateways.Zip(b.Gateways).All(static g => g.First.Name == g.Second.Name && g.First.Params.SequenceEqual(g.Second.Params));
+}
+
+/// <summary>
+/// What the next plan compares against, kept instead of the snapshot itself: holding on to the last
+/// snapshot would keep a second copy of every rule and device alive (hundreds of megabytes at a
+/// million rules) until the next change.
+/// </summary>
+public sealed record PushBasis(byte[] AclDigest, IReadOnlyList<SipProfile> Profiles)
+{
+    /// <summary>The digest of the acl.conf FreeSWITCH would fetch (already built when the snapshot went live).</summary>
+    public static PushBasis Of(Snapshot snapshot, AclConfAnswers acl) =>
+        new(SHA256.HashData(acl.Answer(snapshot).Body.Span), snapshot.Profiles);
 }
