@@ -31,9 +31,9 @@ public static class BenchDatabase
         await InsertAsync(connection, "accounts", ["id", "number", "reseller_id", "pricelist_id", "status", "type", "deleted"],
             data.Accounts, a => [a.Id, a.Number, a.ResellerId, a.PricelistId, a.Status, 0, a.Deleted]);
         await InsertAsync(connection, "sip_devices", ["id", "username", "accountid", "reseller_id", "dir_params", "dir_vars", "status"],
-            data.Devices, d => [d.Id, d.Username, d.AccountId, d.ResellerId, d.DirParams, d.DirVars, d.Status]);
+            data.Devices ?? [], d => [d.Id, d.Username, d.AccountId, d.ResellerId, d.DirParams, d.DirVars, d.Status]);
         await InsertAsync(connection, "ip_map", ["id", "name", "ip", "accountid", "reseller_id", "pricelist_id", "sip_profile_id", "prefix", "context", "status"],
-            data.IpRules.ToList(), r => [r.Id, r.Name, r.Ip, r.AccountId, r.ResellerId, r.PricelistId, r.SipProfileId, r.Prefix, r.Context, r.Status]);
+            (data.IpRules ?? []).ToList(), r => [r.Id, r.Name, r.Ip, r.AccountId, r.ResellerId, r.PricelistId, r.SipProfileId, r.Prefix, r.Context, r.Status]);
         return watch.Elapsed;
     }
 

@@ -20,6 +20,10 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
     public const string DefaultProfileSettingName = "ip_auth_default_sip_profile";
     private const int ExpectedTriggerCount = 18;
 
+    // What the rules and the devices are built from (profiles, gateways and system are small and always read).
+    private static readonly string[] RuleTables = ["accounts", "ip_map", "sip_profiles", "system"];
+    private static readonly string[] DeviceTables = ["accounts", "sip_devices"];
+
     private const string TriggerCountSql = """
         SELECT COUNT(*) FROM information_schema.TRIGGERS
         WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE 'fsdir\_%'
@@ -81,12 +85,15 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
     /// (a later poll then sees a newer token and reloads). <paramref name="build"/> runs inside the
     /// transaction: <c>ip_map</c>, the one table that reaches millions of rows, is streamed into it
     /// row by row instead of being held in memory as a whole beside the snapshot being built.
+    /// Given the <paramref name="previousToken"/>, the rules or the devices are left out (null) when
+    /// none of their tables changed: a device edit does not re-read a million IP rules.
     /// </summary>
-    public async Task<T> LoadAsync<T>(ChangeDetection mode, int timeoutSeconds, Func<SnapshotData, T> build, CancellationToken cancellationToken)
+    public async Task<T> LoadAsync<T>(ChangeDetection mode, int timeoutSeconds, string? previousToken, Func<SnapshotData, T> build, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         var token = await ReadChangeTokenAsync(connection, transaction, mode, timeoutSeconds, cancellationToken);
+        var changed = previousToken is null ? null : ChangedTables(previousToken, token);
 
         CommandDefinition Command(string sql, object? parameters = null, CommandFlags flags = CommandFlags.Buffered) =>
             new(sql, parameters, transaction, timeoutSeconds, flags: flags, cancellationToken: cancellationToken);
@@ -97,19 +104,64 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
         var data = new SnapshotData
         {
             ChangeToken = token,
+            ChangedTables = changed,
             Accounts = await Query<AccountRow>(AccountsSql),
-            Devices = await Query<SipDeviceRow>(DevicesSql),
+            Devices = changed is null || changed.Overlaps(DeviceTables) ? await Query<SipDeviceRow>(DevicesSql) : null,
             Profiles = await Query<SipProfileRow>(ProfilesSql),
             Gateways = await Query<GatewayRow>(GatewaysSql),
             DefaultSipProfileSetting = (await Query<string?>(DefaultProfileSql, new { Name = DefaultProfileSettingName })).FirstOrDefault(),
 
             // Unbuffered, so it is read (synchronously, on the reload loop, never on a request) while the
             // builder consumes it; it must come last because a connection holds one open reader.
-            IpRules = connection.Query<IpMapRow>(Command(IpMapSql, flags: CommandFlags.None)),
+            IpRules = changed is null || changed.Overlaps(RuleTables) ? connection.Query<IpMapRow>(Command(IpMapSql, flags: CommandFlags.None)) : null,
         };
         var result = build(data);
         await transaction.CommitAsync(cancellationToken);
         return result;
+    }
+
+    /// <summary>
+    /// The tables whose entry differs between two change tokens ("table=version;..." or, from
+    /// CHECKSUM TABLE, "schema.table=checksum;..."). A token that cannot be compared counts as
+    /// everything changed.
+    /// </summary>
+    public static IReadOnlySet<string>? ChangedTables(string previousToken, string token)
+    {
+        var before = ParseToken(previousToken);
+        var after = ParseToken(token);
+        if (before is null || after is null)
+        {
+            return null;
+        }
+
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var table in before.Keys.Union(after.Keys))
+        {
+            if (!before.TryGetValue(table, out var a) || !after.TryGetValue(table, out var b) || a != b)
+            {
+                changed.Add(table);
+            }
+        }
+
+        return changed;
+    }
+
+    private static Dictionary<string, string>? ParseToken(string token)
+    {
+        var tables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in token.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = entry.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                return null;
+            }
+
+            var table = entry[..equals];
+            tables[table[(table.LastIndexOf('.') + 1)..]] = entry[(equals + 1)..];
+        }
+
+        return tables;
     }
 
     public async Task<bool> PingAsync(CancellationToken cancellationToken)

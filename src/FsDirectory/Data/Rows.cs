@@ -65,9 +65,17 @@ public sealed record SnapshotData
 {
     public required string ChangeToken { get; init; }
     public required IReadOnlyList<AccountRow> Accounts { get; init; }
-    /// <summary>Enumerated once, possibly straight from the database (see <see cref="DirectoryStore.LoadAsync{T}"/>).</summary>
-    public required IEnumerable<IpMapRow> IpRules { get; init; }
-    public required IReadOnlyList<SipDeviceRow> Devices { get; init; }
+    /// <summary>
+    /// Enumerated once, possibly straight from the database (see <see cref="DirectoryStore.LoadAsync{T}"/>).
+    /// Null: <c>ip_map</c> and everything the rules depend on are unchanged, and the previous snapshot's rules are kept.
+    /// </summary>
+    public required IEnumerable<IpMapRow>? IpRules { get; init; }
+
+    /// <summary>Null: <c>sip_devices</c> and <c>accounts</c> are unchanged, and the previous snapshot's devices are kept.</summary>
+    public required IReadOnlyList<SipDeviceRow>? Devices { get; init; }
+
+    /// <summary>The tables whose change token moved since the previous snapshot; null for a full load.</summary>
+    public IReadOnlySet<string>? ChangedTables { get; init; }
     public required IReadOnlyList<SipProfileRow> Profiles { get; init; }
     public required IReadOnlyList<GatewayRow> Gateways { get; init; }
     public required string? DefaultSipProfileSetting { get; init; }

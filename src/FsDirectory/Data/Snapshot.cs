@@ -31,6 +31,16 @@ public sealed class Snapshot
     public SipProfile? FindProfile(string? name) =>
         Profiles.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.Ordinal));
 
+    /// <summary>Takes over the answers <paramref name="previous"/> already built, for a snapshot whose rules and profiles are the same.</summary>
+    internal void InheritAnswers(Snapshot previous)
+    {
+        // Only built ones: a pending Lazy still refers to the previous snapshot, which must be let go.
+        foreach (var (key, answer) in previous._answers.Where(a => a.Value.IsValueCreated))
+        {
+            _answers.TryAdd(key, answer);
+        }
+    }
+
     /// <summary>Whole-document answers (acl.conf, sofia.conf) are built once per snapshot and then served from memory.</summary>
     public byte[] Answer(string key, Func<Snapshot, byte[]> build) =>
         _answers.GetOrAdd(key, static (_, state) => new Lazy<byte[]>(() => state.build(state.snapshot)), (build, snapshot: this)).Value;

@@ -15,9 +15,15 @@ namespace FsDirectory.Data;
 public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, TimeProvider time)
 {
     private static readonly HashSet<string> ReservedVariables = new(StringComparer.OrdinalIgnoreCase) { "accountcode", "user_context" };
+    private const string IpRulesTable = "ip_map";
+    private const string DevicesTable = "sip_devices";
     private static readonly HashSet<string> ComputedParams = new(StringComparer.OrdinalIgnoreCase) { "password", "a1-hash" };
 
-    public Snapshot Build(SnapshotData data, long version)
+    /// <param name="previous">
+    /// The snapshot being replaced: its rules or devices are kept as they are when <paramref name="data"/>
+    /// leaves them out because their tables did not change (see <see cref="DirectoryStore.LoadAsync{T}"/>).
+    /// </param>
+    public Snapshot Build(SnapshotData data, long version, Snapshot? previous = null)
     {
         var problems = new List<DataProblem>();
         var accounts = new Dictionary<int, AccountRow>(data.Accounts.Count);
@@ -35,21 +41,54 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
         }
 
         var strings = new StringPool();
-        var rules = BuildRules(data.IpRules, accounts, profiles, profileRows, defaultProfile, defaultProblem, problems, strings);
-        var devices = BuildDevices(data.Devices, accounts, problems, strings);
+        IReadOnlyList<IpRule> rules;
+        IpRuleIndex index;
+        if (data.IpRules is { } ruleRows)
+        {
+            rules = BuildRules(ruleRows, accounts, profiles, profileRows, defaultProfile, defaultProblem, problems, strings);
+            index = new IpRuleIndex(rules);
+        }
+        else
+        {
+            var unchanged = previous ?? throw new InvalidOperationException("ip_map rows are needed for a first snapshot");
+            rules = unchanged.UsableRules;
+            index = unchanged.Rules;
+            problems.AddRange(unchanged.Problems.Where(p => p.Table == IpRulesTable));
+        }
 
-        return new Snapshot
+        FrozenDictionary<string, Device> devices;
+        if (data.Devices is { } deviceRows)
+        {
+            devices = BuildDevices(deviceRows, accounts, problems, strings);
+        }
+        else
+        {
+            var unchanged = previous ?? throw new InvalidOperationException("sip_devices rows are needed for a first snapshot");
+            devices = unchanged.Devices;
+            problems.AddRange(unchanged.Problems.Where(p => p.Table == DevicesTable));
+        }
+
+        var snapshot = new Snapshot
         {
             Version = version,
             ChangeToken = data.ChangeToken,
             LoadedAt = time.GetUtcNow(),
             Devices = devices,
-            Rules = new IpRuleIndex(rules),
+            Rules = index,
             UsableRules = rules,
             Profiles = profiles,
             DefaultProfile = defaultProfile?.Name,
             Problems = problems,
         };
+
+        // Only devices changed: acl.conf and sofia.conf are the same documents, so the switches'
+        // next fetches need not wait for (and the heap need not hold) a rebuild of them.
+        if (previous is not null && data.IpRules is null && data.ChangedTables is { } changed && changed.All(t => t == DevicesTable))
+        {
+            snapshot.InheritAnswers(previous);
+        }
+
+        return snapshot;
     }
 
     private static List<SipProfile> BuildProfiles(SnapshotData data, List<DataProblem> problems)
@@ -158,7 +197,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
                 continue;
             }
 
-            void Fail(string problem) => problems.Add(new DataProblem("ip_map", row.Id, problem));
+            void Fail(string problem) => problems.Add(new DataProblem(IpRulesTable, row.Id, problem));
 
             if (!IpNetwork.TryParse(row.Ip, out var network, out var ipError))
             {
@@ -255,13 +294,13 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             var username = row.Username ?? string.Empty;
             if (username.Length == 0)
             {
-                problems.Add(new DataProblem("sip_devices", row.Id, "username is empty"));
+                problems.Add(new DataProblem(DevicesTable, row.Id, "username is empty"));
                 continue;
             }
 
             if (!accounts.TryGetValue(row.AccountId, out var account))
             {
-                problems.Add(new DataProblem("sip_devices", row.Id, $"account {row.AccountId} does not exist"));
+                problems.Add(new DataProblem(DevicesTable, row.Id, $"account {row.AccountId} does not exist"));
                 continue;
             }
 
@@ -272,13 +311,13 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
 
             if (!JsonFields.TryParse(row.DirParams, out var dirParams, out var error))
             {
-                problems.Add(new DataProblem("sip_devices", row.Id, $"dir_params {error}"));
+                problems.Add(new DataProblem(DevicesTable, row.Id, $"dir_params {error}"));
                 continue;
             }
 
             if (!JsonFields.TryParse(row.DirVars, out var dirVars, out error))
             {
-                problems.Add(new DataProblem("sip_devices", row.Id, $"dir_vars {error}"));
+                problems.Add(new DataProblem(DevicesTable, row.Id, $"dir_vars {error}"));
                 continue;
             }
 
@@ -287,7 +326,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             if (string.IsNullOrEmpty(password) && string.IsNullOrEmpty(a1Hash))
             {
                 // A directory user without a password skips authentication in FreeSWITCH.
-                problems.Add(new DataProblem("sip_devices", row.Id, "dir_params has no password"));
+                problems.Add(new DataProblem(DevicesTable, row.Id, "dir_params has no password"));
                 continue;
             }
 
@@ -307,7 +346,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             };
             if (!devices.TryAdd(username, device))
             {
-                problems.Add(new DataProblem("sip_devices", row.Id, $"username '{username}' is used by another device"));
+                problems.Add(new DataProblem(DevicesTable, row.Id, $"username '{username}' is used by another device"));
             }
         }
 

@@ -112,8 +112,8 @@ public sealed partial class SnapshotReloader(
             }
 
             var started = time.GetTimestamp();
-            var snapshot = await store.LoadAsync(mode, options.CurrentValue.LoadTimeoutSeconds,
-                data => builder.Build(data, Interlocked.Increment(ref _version)), cancellationToken);
+            var snapshot = await store.LoadAsync(mode, options.CurrentValue.LoadTimeoutSeconds, current?.ChangeToken,
+                data => builder.Build(data, Interlocked.Increment(ref _version), current), cancellationToken);
             MarkReachable();
             Warm(snapshot);
             if (current is null)

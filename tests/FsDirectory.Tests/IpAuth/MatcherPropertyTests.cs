@@ -338,7 +338,7 @@ public sealed class MatcherPropertyTests
             }
 
             // Rows with an unparseable address are reported, never fatal.
-            var badIps = data.IpRules.Where(r => r.Status == 0 && r.Name == "bad-ip").Select(r => (long)r.Id).ToHashSet();
+            var badIps = data.IpRules!.Where(r => r.Status == 0 && r.Name == "bad-ip").Select(r => (long)r.Id).ToHashSet();
             Assert.True(badIps.IsSubsetOf(snapshot.Problems.Where(p => p.Table == "ip_map").Select(p => p.RowId)), $"seed {seed}: a bad ip was not reported");
 
             for (var call = 0; call < 150; call++)
@@ -354,7 +354,7 @@ public sealed class MatcherPropertyTests
                     $"seed {seed}, call {call}: source {sourceText}, number '{number}', profile {profile ?? "(none)"}: expected {Describe(expected)}, got {Describe(actual)}");
             }
 
-            sawUnusable += data.IpRules.Count() - expectedRules.Count;
+            sawUnusable += data.IpRules!.Count() - expectedRules.Count;
             sawUsable += expectedRules.Count;
         }
 

@@ -1,0 +1,134 @@
+using FsDirectory.Data;
+using FsDirectory.Tests.Infrastructure;
+using static FsDirectory.Tests.Infrastructure.FreeSwitchXml;
+
+namespace FsDirectory.Tests.Data;
+
+/// <summary>
+/// A reload reads and rebuilds only what the changed tables feed: at a million IP rules, a device
+/// edit must not re-read the rules, and a rule edit must not rebuild the devices.
+/// </summary>
+public sealed class PartialReloadTests : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+    private FsDirectoryServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync();
+        // A bad rule, so that its problem has to survive reloads that keep the rules.
+        await _database.ExecuteAsync(
+            "INSERT INTO ip_map (id, name, ip, accountid, reseller_id, pricelist_id, sip_profile_id, prefix, context, status) VALUES (60, 'bad', 'not-an-ip', 2, 0, 0, 0, '', 'default', 0)");
+        _server = await FsDirectoryServer.StartAsync(_database.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_device_edit_keeps_the_rule_index_and_the_built_acl_conf()
+    {
+        var before = _server.Snapshot!;
+        var aclBefore = await FetchAclAsync();
+
+        await _database.ExecuteAsync(
+            """INSERT INTO sip_devices (id, username, accountid, reseller_id, dir_params, dir_vars, status) VALUES (60, 'partial-60', 1, 0, '{"password":"p60"}', '{}', 0)""");
+        await _server.ReloadAsync();
+
+        var after = _server.Snapshot!;
+        Assert.True(after.Version > before.Version);
+        Assert.Same(before.Rules, after.Rules);
+        Assert.Same(before.UsableRules, after.UsableRules);
+        Assert.Contains(after.Problems, p => p.Table == "ip_map" && p.RowId == 60);
+        Assert.True(after.Devices.ContainsKey("partial-60"));
+        Assert.Equal(aclBefore, await FetchAclAsync());
+        var user = await _server.FetchAsync(FreeSwitchForm.Load("directory-sip_auth-register").With("user", "partial-60"));
+        Assert.NotNull(Param(user, "a1-hash"));
+    }
+
+    [Fact]
+    public async Task A_rule_edit_keeps_the_devices_and_serves_the_new_rule()
+    {
+        var before = _server.Snapshot!;
+        await _database.ExecuteAsync(
+            "INSERT INTO ip_map (id, name, ip, accountid, reseller_id, pricelist_id, sip_profile_id, prefix, context, status) VALUES (61, 'new', '192.0.2.61', 1, 0, 0, 0, '', 'default', 0)");
+        await _server.ReloadAsync();
+
+        var after = _server.Snapshot!;
+        Assert.Same(before.Devices, after.Devices);
+        Assert.NotSame(before.Rules, after.Rules);
+        Assert.Contains(after.UsableRules, r => r.Id == 61);
+        Assert.Contains("192.0.2.61/32", await FetchAclAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_account_edit_rebuilds_both_rules_and_devices()
+    {
+        var before = _server.Snapshot!;
+        Assert.Contains(before.UsableRules, r => r.AccountId == 2);
+        Assert.Contains(before.Devices.Values, d => d.AccountId == 2);
+
+        await _database.ExecuteAsync("UPDATE accounts SET status = 1 WHERE id = 2");
+        await _server.ReloadAsync();
+
+        var after = _server.Snapshot!;
+        Assert.DoesNotContain(after.UsableRules, r => r.AccountId == 2);
+        Assert.DoesNotContain(after.Devices.Values, d => d.AccountId == 2);
+    }
+
+    [Fact]
+    public async Task A_profile_edit_rebuilds_the_rules_that_depend_on_it()
+    {
+        var before = _server.Snapshot!;
+        await _database.ExecuteAsync("UPDATE sip_profiles SET status = 1 WHERE id = 1");
+        await _server.ReloadAsync();
+
+        var after = _server.Snapshot!;
+        Assert.Same(before.Devices, after.Devices);
+        Assert.NotEmpty(before.UsableRules);
+        // Every demo rule is on the default profile, directly or through the global default.
+        Assert.Empty(after.UsableRules);
+    }
+
+    private async Task<string> FetchAclAsync()
+    {
+        using var response = await _server.PostAsync(FreeSwitchForm.Load("configuration-acl.conf"));
+        return await response.Content.ReadAsStringAsync();
+    }
+}
+
+public sealed class ChangeTokenTests
+{
+    [Fact]
+    public void Trigger_versions_name_the_tables_that_moved()
+    {
+        var changed = DirectoryStore.ChangedTables("accounts=1;ip_map=7;sip_devices=3", "accounts=1;ip_map=7;sip_devices=4");
+
+        Assert.Equal(["sip_devices"], changed!.Order());
+    }
+
+    [Fact]
+    public void Checksums_are_compared_by_table_without_the_schema_name()
+    {
+        var changed = DirectoryStore.ChangedTables("db.accounts=10;db.ip_map=20", "db.accounts=11;db.ip_map=20");
+
+        Assert.Equal(["accounts"], changed!.Order());
+    }
+
+    [Fact]
+    public void A_table_that_appears_or_disappears_counts_as_changed()
+    {
+        var changed = DirectoryStore.ChangedTables("accounts=1", "accounts=1;gateways=1");
+
+        Assert.Equal(["gateways"], changed!.Order());
+    }
+
+    [Fact]
+    public void An_unreadable_token_means_everything_changed()
+    {
+        Assert.Null(DirectoryStore.ChangedTables("garbage", "accounts=1"));
+    }
+}
