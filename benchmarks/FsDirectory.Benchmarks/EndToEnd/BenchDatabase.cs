@@ -37,8 +37,11 @@ public static class BenchDatabase
         return watch.Elapsed;
     }
 
-    /// <summary>Renames rule 1 as an admin would and waits until the service serves a newer snapshot.</summary>
-    public static async Task<TimeSpan> TouchRuleAsync(string connectionString, System.Net.IPEndPoint service)
+    public const string EditRule = "UPDATE ip_map SET name = @name WHERE id = 1";
+    public const string EditDevice = "UPDATE sip_devices SET dir_vars = JSON_OBJECT('effective_caller_id_name', @name) WHERE id = 1";
+
+    /// <summary>Runs one admin-style edit (<see cref="EditRule"/>, <see cref="EditDevice"/>) and waits until the service serves a newer snapshot.</summary>
+    public static async Task<TimeSpan> EditAsync(string connectionString, System.Net.IPEndPoint service, string edit)
     {
         using var client = new HttpClient { BaseAddress = new Uri($"http://{service}"), Timeout = TimeSpan.FromSeconds(10) };
         var before = await SnapshotVersionAsync(client);
@@ -46,7 +49,7 @@ public static class BenchDatabase
         await using (var connection = new MySqlConnection(connectionString))
         {
             await connection.OpenAsync();
-            await using var update = new MySqlCommand("UPDATE ip_map SET name = @name WHERE id = 1", connection);
+            await using var update = new MySqlCommand(edit, connection);
             update.Parameters.AddWithValue("@name", $"edited {Environment.TickCount64 % 100_000}");
             await update.ExecuteNonQueryAsync();
         }
@@ -55,7 +58,7 @@ public static class BenchDatabase
         {
             if (watch.Elapsed > TimeSpan.FromMinutes(2))
             {
-                throw new TimeoutException("the service did not load the edited row within 2 minutes");
+                throw new TimeoutException($"the service did not load the edit within 2 minutes: {edit}");
             }
 
             await Task.Delay(50);
