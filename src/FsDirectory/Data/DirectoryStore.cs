@@ -44,6 +44,7 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
                pricelist_id AS PricelistId, sip_profile_id AS SipProfileId, prefix AS Prefix, context AS Context,
                status AS Status
         FROM ip_map
+        ORDER BY id
         """;
 
     private const string DevicesSql = """

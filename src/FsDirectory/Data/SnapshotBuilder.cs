@@ -45,7 +45,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
         IpRuleIndex index;
         if (data.IpRules is { } ruleRows)
         {
-            rules = BuildRules(ruleRows, accounts, profiles, profileRows, defaultProfile, defaultProblem, problems, strings);
+            rules = BuildRules(ruleRows, previous?.UsableRules, accounts, profiles, profileRows, defaultProfile, defaultProblem, problems, strings);
             index = new IpRuleIndex(rules);
         }
         else
@@ -178,6 +178,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
 
     private List<IpRule> BuildRules(
         IEnumerable<IpMapRow> rows,
+        IReadOnlyList<IpRule>? previousRules,
         Dictionary<int, AccountRow> accounts,
         List<SipProfile> profiles,
         Dictionary<int, SipProfileRow> profileRows,
@@ -189,6 +190,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
         var routingContext = options.CurrentValue.DefaultRoutingContext;
         var activeProfiles = profiles.ToDictionary(p => p.Id);
         var rules = rows.TryGetNonEnumeratedCount(out var count) ? new List<IpRule>(count) : [];
+        var unchanged = new RulesById(previousRules);
 
         foreach (var row in rows)
         {
@@ -262,19 +264,26 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
                 profile = defaultProfile?.Name;
             }
 
-            rules.Add(new IpRule
+            var rule = new IpRule
             {
                 Id = row.Id,
-                Name = strings.Share(row.Name ?? string.Empty),
+                Name = row.Name ?? string.Empty,
                 Network = network.Value,
                 AccountId = account.Id,
                 AccountCode = accountCode,
                 ResellerId = row.ResellerId != 0 ? row.ResellerId : account.ResellerId ?? 0,
                 PricelistId = row.PricelistId != 0 ? row.PricelistId : account.PricelistId,
-                Prefix = strings.Share(prefix),
-                Context = strings.Share(context),
+                Prefix = prefix,
+                Context = context,
                 Profile = profile,
-            });
+            };
+
+            // An unchanged rule is the previous snapshot's object: after an edit at a million rules,
+            // the new snapshot then shares almost all of its rules with the old one instead of
+            // doubling them, and the row's copy dies young.
+            rules.Add(unchanged.Find(row.Id) is { } same && same.Equals(rule)
+                ? same
+                : rule with { Name = strings.Share(rule.Name), Prefix = strings.Share(rule.Prefix), Context = strings.Share(rule.Context) });
         }
 
         return rules;
@@ -351,5 +360,29 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
         }
 
         return devices.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Finds a previous rule by id while the rows arrive in id order (ip_map is read ORDER BY id, and
+    /// the rules keep the row order): a merge walk, so no million-entry dictionary is built for it.
+    /// </summary>
+    private struct RulesById(IReadOnlyList<IpRule>? rules)
+    {
+        private int _next;
+
+        public IpRule? Find(int id)
+        {
+            if (rules is null)
+            {
+                return null;
+            }
+
+            while (_next < rules.Count && rules[_next].Id < id)
+            {
+                _next++;
+            }
+
+            return _next < rules.Count && rules[_next].Id == id ? rules[_next] : null;
+        }
     }
 }

@@ -65,6 +65,20 @@ public sealed class PartialReloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rule_edit_shares_every_unchanged_rule_object_with_the_previous_snapshot()
+    {
+        var before = _server.Snapshot!.UsableRules.ToDictionary(r => r.Id);
+        await _database.ExecuteAsync("UPDATE ip_map SET prefix = '555*' WHERE id = 2");
+        await _server.ReloadAsync();
+
+        var after = _server.Snapshot!.UsableRules.ToDictionary(r => r.Id);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.Equal("555*", after[2].Prefix);
+        Assert.NotSame(before[2], after[2]);
+        Assert.All(after.Keys.Where(id => id != 2), id => Assert.Same(before[id], after[id]));
+    }
+
+    [Fact]
     public async Task An_account_edit_rebuilds_both_rules_and_devices()
     {
         var before = _server.Snapshot!;
@@ -91,6 +105,21 @@ public sealed class PartialReloadTests : IAsyncLifetime
         Assert.NotEmpty(before.UsableRules);
         // Every demo rule is on the default profile, directly or through the global default.
         Assert.Empty(after.UsableRules);
+    }
+
+    [Fact]
+    public async Task A_snapshot_goes_live_with_acl_conf_already_built()
+    {
+        static byte[] NotBuilt(FsDirectory.Data.Snapshot _) => throw new InvalidOperationException("acl.conf was not prepared before the snapshot went live");
+
+        // Nothing has fetched acl.conf from this server yet.
+        Assert.NotEmpty(_server.Snapshot!.Answer("acl.conf", NotBuilt));
+
+        await _database.ExecuteAsync("UPDATE ip_map SET ip = '192.0.2.62' WHERE id = 1");
+        await _server.ReloadAsync();
+
+        var built = System.Text.Encoding.UTF8.GetString(_server.Snapshot!.Answer("acl.conf", NotBuilt));
+        Assert.Contains("192.0.2.62/32", built, StringComparison.Ordinal);
     }
 
     private async Task<string> FetchAclAsync()

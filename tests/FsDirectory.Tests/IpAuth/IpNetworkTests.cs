@@ -54,4 +54,50 @@ public sealed class IpNetworkTests
         Assert.True(net.Contains(mapped));
         Assert.False(net.Contains(v6));
     }
+
+    [Fact]
+    public void Formatting_into_a_buffer_gives_the_same_text_as_the_system_formatter()
+    {
+        var random = new Random(11);
+        Span<char> buffer = stackalloc char[64];
+        for (var i = 0; i < 2_000; i++)
+        {
+            var v4 = i % 2 == 0;
+            var bytes = new byte[v4 ? 4 : 16];
+            random.NextBytes(bytes);
+            if (!v4 && random.Next(2) == 0)
+            {
+                // Runs of zero groups, so that IPv6 "::" compression is exercised.
+                var start = random.Next(0, 8) * 2;
+                Array.Clear(bytes, start, Math.Min(16 - start, random.Next(1, 5) * 2));
+            }
+
+            var length = random.Next(0, (v4 ? 32 : 128) + 1);
+            var network = IpNetwork.Parse($"{new System.Net.IPAddress(bytes)}/{length}");
+            var networkBytes = ToBytes(network.Bits);
+            var expected = $"{new System.Net.IPAddress(v4 ? networkBytes[12..] : networkBytes)}/{length}";
+
+            Assert.True(network.TryFormat(buffer, out var written, default, null));
+            Assert.Equal(expected, buffer[..written].ToString());
+            Assert.Equal(expected, network.ToString());
+        }
+    }
+
+    [Fact]
+    public void Formatting_into_a_buffer_that_is_too_small_fails_instead_of_truncating()
+    {
+        var network = IpNetwork.Parse("203.0.113.0/24");
+        Span<char> buffer = stackalloc char[13];
+
+        Assert.False(network.TryFormat(buffer, out _, default, null));
+        Assert.True(network.TryFormat(stackalloc char[14], out var written, default, null));
+        Assert.Equal(14, written);
+    }
+
+    private static byte[] ToBytes(UInt128 bits)
+    {
+        var bytes = new byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, bits);
+        return bytes;
+    }
 }

@@ -72,23 +72,8 @@ public sealed class MatcherPropertyTests
         {
             var seed = (caseSeed * 100_000) + set;
             var random = new Random(seed);
-            var rules = RandomRules(random, random.Next(1, 60));
-            var index = new IpRuleIndex(rules);
-            for (var call = 0; call < CallsPerRuleSet; call++)
-            {
-                var (source, sourceText) = RandomSource(random, rules);
-                var number = RandomNumber(random);
-                var profile = ProfilePool[random.Next(ProfilePool.Length)];
-
-                var expected = ReferenceCandidates(rules, source, number, profile).FirstOrDefault();
-                var actual = index.Match(source, number, profile);
-
-                Assert.True(ReferenceEquals(expected, actual),
-                    $"seed {seed}, call {call}: source {sourceText}, number '{number}', profile {profile ?? "(none)"}: "
-                    + $"expected rule {Describe(expected)}, matcher chose {Describe(actual)}");
-                checkedCalls++;
-                hits += expected is null ? 0 : 1;
-            }
+            hits += AssertMatchesLinearScan(RandomRules(random, random.Next(1, 60)), random, seed);
+            checkedCalls += CallsPerRuleSet;
         }
 
         // The generator must exercise both outcomes, or the comparison above proves little.
@@ -108,20 +93,33 @@ public sealed class MatcherPropertyTests
             // Few distinct networks, so that some carry more rules than the index scans linearly.
             var rules = RandomRules(random, random.Next(20, 80), crowded: true);
             crowded += rules.GroupBy(r => r.Network).Count(g => g.Count() > 8);
-            var index = new IpRuleIndex(rules);
-            for (var call = 0; call < CallsPerRuleSet; call++)
-            {
-                var (source, sourceText) = RandomSource(random, rules);
-                var number = RandomNumber(random);
-                var profile = ProfilePool[random.Next(ProfilePool.Length)];
-
-                var expected = ReferenceCandidates(rules, source, number, profile).FirstOrDefault();
-                Assert.True(ReferenceEquals(expected, index.Match(source, number, profile)),
-                    $"seed {seed}, call {call}: source {sourceText}, number '{number}', profile {profile ?? "(none)"}: expected rule {Describe(expected)}");
-            }
+            AssertMatchesLinearScan(rules, random, seed);
         }
 
         Assert.True(crowded > 10, "the generator never put many rules on one network");
+    }
+
+    /// <summary>Random calls against an index of <paramref name="rules"/>; returns how many matched a rule.</summary>
+    private static int AssertMatchesLinearScan(List<IpRule> rules, Random random, int seed)
+    {
+        var index = new IpRuleIndex(rules);
+        var hits = 0;
+        for (var call = 0; call < CallsPerRuleSet; call++)
+        {
+            var (source, sourceText) = RandomSource(random, rules);
+            var number = RandomNumber(random);
+            var profile = ProfilePool[random.Next(ProfilePool.Length)];
+
+            var expected = ReferenceCandidates(rules, source, number, profile).FirstOrDefault();
+            var actual = index.Match(source, number, profile);
+
+            Assert.True(ReferenceEquals(expected, actual),
+                $"seed {seed}, call {call}: source {sourceText}, number '{number}', profile {profile ?? "(none)"}: "
+                + $"expected rule {Describe(expected)}, matcher chose {Describe(actual)}");
+            hits += expected is null ? 0 : 1;
+        }
+
+        return hits;
     }
 
     [Theory]
@@ -179,35 +177,24 @@ public sealed class MatcherPropertyTests
 
     // ---------------------------------------------------------------- aggregation
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void Aggregated_ipv4_networks_cover_exactly_the_same_addresses_with_the_fewest_cidrs(int caseSeed)
+    public static TheoryData<int, string> AggregationCases => new()
     {
-        // A /24 is small enough to enumerate every address and every aligned block.
-        var space = IpNetwork.Parse("198.51.100.0/24");
+        // A /24 and a /120 are small enough to enumerate every address and every aligned block.
+        { 1, "198.51.100.0/24" }, { 2, "198.51.100.0/24" }, { 3, "198.51.100.0/24" }, { 4, "198.51.100.0/24" },
+        { 1, "2001:db8:0:42::ff00/120" }, { 2, "2001:db8:0:42::ff00/120" }, { 3, "2001:db8:0:42::ff00/120" }, { 4, "2001:db8:0:42::ff00/120" },
+    };
+
+    [Theory]
+    [MemberData(nameof(AggregationCases))]
+    public void Aggregated_networks_cover_exactly_the_same_addresses_with_the_fewest_cidrs(int caseSeed, string spaceText)
+    {
+        var space = IpNetwork.Parse(spaceText);
         for (var set = 0; set < 300; set++)
         {
             var seed = (caseSeed * 100_000) + set;
             var random = new Random(seed);
             var networks = Enumerable.Range(0, random.Next(0, 25))
-                .Select(_ => RandomNetworkIn(random, space, minLength: 24, maxLength: 32, biasToHosts: random.Next(3) == 0))
-                .ToList();
-
-            AssertMinimalCover(space, networks, CidrAggregator.Aggregate(networks), $"seed {seed}");
-        }
-    }
-
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void Aggregated_ipv6_networks_cover_exactly_the_same_addresses_with_the_fewest_cidrs(int caseSeed)
-    {
-        var space = IpNetwork.Parse("2001:db8:0:42::ff00/120");
-        for (var set = 0; set < 300; set++)
-        {
-            var seed = (caseSeed * 100_000) + set;
-            var random = new Random(seed);
-            var networks = Enumerable.Range(0, random.Next(0, 25))
-                .Select(_ => RandomNetworkIn(random, space, minLength: 120, maxLength: 128, biasToHosts: random.Next(3) == 0))
+                .Select(_ => RandomNetworkIn(random, space, minLength: space.PrefixLength, maxLength: space.Width, biasToHosts: random.Next(3) == 0))
                 .ToList();
 
             AssertMinimalCover(space, networks, CidrAggregator.Aggregate(networks), $"seed {seed}");

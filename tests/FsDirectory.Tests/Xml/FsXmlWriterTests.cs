@@ -93,4 +93,15 @@ public sealed class FsXmlWriterTests
         Assert.True(FreeSwitchXml.IsNotFound(document));
         Assert.Equal("freeswitch/xml", document.Root!.Attribute("type")!.Value);
     }
+
+    [Fact]
+    public void Numbers_and_networks_are_written_as_their_invariant_text()
+    {
+        var xml = new FsXmlWriter().StartDocument("configuration");
+        xml.Start("node").Attr("cidr", FsDirectory.IpAuth.IpNetwork.Parse("2001:db8::/32")).Attr("count", -1234567L).Close();
+        var node = XDocument.Parse(xml.EndDocument().ToString()).Descendants("node").Single();
+
+        Assert.Equal("2001:db8::/32", node.Attribute("cidr")!.Value);
+        Assert.Equal("-1234567", node.Attribute("count")!.Value);
+    }
 }
