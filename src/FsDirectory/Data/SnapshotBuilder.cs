@@ -59,7 +59,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
         FrozenDictionary<string, Device> devices;
         if (data.Devices is { } deviceRows)
         {
-            devices = BuildDevices(deviceRows, accounts, problems, strings);
+            devices = BuildDevices(deviceRows, previous?.Devices, accounts, problems, strings);
         }
         else
         {
@@ -290,7 +290,8 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
     }
 
     private static FrozenDictionary<string, Device> BuildDevices(
-        IReadOnlyList<SipDeviceRow> rows, Dictionary<int, AccountRow> accounts, List<DataProblem> problems, StringPool strings)
+        IReadOnlyList<SipDeviceRow> rows,
+        FrozenDictionary<string, Device>? previousDevices, Dictionary<int, AccountRow> accounts, List<DataProblem> problems, StringPool strings)
     {
         var devices = new Dictionary<string, Device>(rows.Count, StringComparer.Ordinal);
         foreach (var row in rows)
@@ -353,6 +354,12 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
                 ResellerId = row.ResellerId != 0 ? row.ResellerId : account.ResellerId ?? 0,
                 CredentialsDisabled = account.SipCredentialsDisabled != 0,
             };
+            // As with rules: an unchanged device stays the previous snapshot's object.
+            if (previousDevices is not null && previousDevices.TryGetValue(username, out var same) && same.SameAs(device))
+            {
+                device = same;
+            }
+
             if (!devices.TryAdd(username, device))
             {
                 problems.Add(new DataProblem(DevicesTable, row.Id, $"username '{username}' is used by another device"));

@@ -22,4 +22,28 @@ public sealed record Device
 
     /// <summary>The account is IP-only (accounts.sip_credentials_disabled = 1).</summary>
     public required bool CredentialsDisabled { get; init; }
+
+    /// <summary>Equal in every field, the params and variables compared by content rather than by array.</summary>
+    public bool SameAs(Device other) =>
+        SameFields(Params, other.Params)
+        && SameFields(Variables, other.Variables)
+        && Equals(other with { Params = Params, Variables = Variables });
+
+    private static bool SameFields(KeyValuePair<string, string>[] a, KeyValuePair<string, string>[] b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (!string.Equals(a[i].Key, b[i].Key, StringComparison.Ordinal) || !string.Equals(a[i].Value, b[i].Value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

@@ -50,6 +50,20 @@ public sealed class PartialReloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_device_edit_shares_every_unchanged_device_object_with_the_previous_snapshot()
+    {
+        var before = _server.Snapshot!.Devices;
+        await _database.ExecuteAsync("""UPDATE sip_devices SET dir_params = '{"password":"changed-1002"}' WHERE username = '1002'""");
+        await _server.ReloadAsync();
+
+        var after = _server.Snapshot!.Devices;
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.Equal("changed-1002", after["1002"].Password);
+        Assert.NotSame(before["1002"], after["1002"]);
+        Assert.All(after.Keys.Where(user => user != "1002"), user => Assert.Same(before[user], after[user]));
+    }
+
+    [Fact]
     public async Task A_rule_edit_keeps_the_devices_and_serves_the_new_rule()
     {
         var before = _server.Snapshot!;
