@@ -10,7 +10,7 @@ DATABASE     ?= fsdirectory
 URLS         ?= http://127.0.0.1:8080
 CONFIG       ?= Release
 
-.PHONY: help run stop test build bench bench-micro load-run db
+.PHONY: help run stop test build bench bench-micro bench-memory load-run db
 
 help:
 	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
@@ -18,6 +18,7 @@ help:
 	@echo "make stop   stop the MariaDB that make run started"
 	@echo "make bench  end-to-end benchmark (see BENCHMARKS.md)"
 	@echo "make bench-micro  BenchmarkDotNet: IP matcher, snapshot build, acl.conf, dialplan answer"
+	@echo "make bench-memory what a 1M-rule snapshot keeps live, part by part"
 
 build:
 	dotnet build FsDirectory.sln -c $(CONFIG) --nologo -v quiet
@@ -60,6 +61,10 @@ bench:
 # The IP matcher and answer-building micro-benchmarks (BenchmarkDotNet, short in-process runs).
 bench-micro:
 	dotnet run --project benchmarks/FsDirectory.Benchmarks -c Release -- --filter '*'
+
+# What each part of a 1M-rule snapshot keeps live (managed heap after full collections).
+bench-memory:
+	dotnet run --project benchmarks/FsDirectory.Benchmarks -c Release -- memory 1000000 100000
 
 # Sustained load with and without a mid-run database outage (BENCHMARKS.md, "Reliability load run").
 load-run:

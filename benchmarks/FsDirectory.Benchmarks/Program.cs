@@ -5,10 +5,16 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using FsDirectory.Benchmarks.EndToEnd;
 
-// `e2e ...`: the end-to-end run behind `make bench`. Anything else goes to BenchmarkDotNet.
+// `e2e ...`: the end-to-end run behind `make bench`; `memory ...`: the live-data profile behind
+// `make bench-memory`. Anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "e2e")
 {
     return await EndToEndBenchmark.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "memory")
+{
+    return FsDirectory.Benchmarks.MemoryProfile.Run(args[1..]);
 }
 
 // In-process short runs: the whole suite fits in a few minutes on a small shared machine; the
