@@ -14,9 +14,9 @@ namespace FsDirectory.Data;
 /// </summary>
 public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, TimeProvider time)
 {
-    private static readonly HashSet<string> ReservedVariables = new(StringComparer.OrdinalIgnoreCase) { "accountcode", "user_context" };
     private const string IpRulesTable = "ip_map";
     private const string DevicesTable = "sip_devices";
+    private static readonly HashSet<string> ReservedVariables = new(StringComparer.OrdinalIgnoreCase) { "accountcode", "user_context" };
     private static readonly HashSet<string> ComputedParams = new(StringComparer.OrdinalIgnoreCase) { "password", "a1-hash" };
 
     /// <param name="previous">
@@ -291,7 +291,10 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
 
     private static FrozenDictionary<string, Device> BuildDevices(
         IReadOnlyList<SipDeviceRow> rows,
-        FrozenDictionary<string, Device>? previousDevices, Dictionary<int, AccountRow> accounts, List<DataProblem> problems, StringPool strings)
+        FrozenDictionary<string, Device>? previousDevices,
+        Dictionary<int, AccountRow> accounts,
+        List<DataProblem> problems,
+        StringPool strings)
     {
         var devices = new Dictionary<string, Device>(rows.Count, StringComparer.Ordinal);
         foreach (var row in rows)
