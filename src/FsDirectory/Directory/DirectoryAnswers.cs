@@ -8,8 +8,10 @@ using Microsoft.Extensions.Options;
 namespace FsDirectory.Directory;
 
 /// <summary>Device authentication: the directory user for a REGISTER or INVITE digest challenge.</summary>
-public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> options, ILogger<DirectoryAnswers> logger)
+public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> options, TimeProvider time, ILogger<DirectoryAnswers> logger)
 {
+    private readonly LogThrottle _unknownDeviceLines = new(options, time);
+
     public XmlAnswer Answer(FreeSwitchRequest request, Snapshot snapshot)
     {
         // Gateways, network lists, voicemail counts and reverse auth are not served (yet): not found
@@ -23,7 +25,11 @@ public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> 
         var domain = request.Domain;
         if (user.Length == 0 || domain.Length == 0 || !snapshot.Devices.TryGetValue(user, out var device))
         {
-            LogUnknownDevice(LogText.Bounded(request.Action), LogText.Bounded(user), LogText.Bounded(request.SourceIp));
+            if (_unknownDeviceLines.TryWrite(out var suppressed))
+            {
+                LogUnknownDevice(LogText.Bounded(request.Action), LogText.Bounded(user), LogText.Bounded(request.SourceIp), suppressed);
+            }
+
             return XmlAnswer.NotFound;
         }
 
@@ -108,8 +114,8 @@ public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Directory {Action}: device {User} of account {AccountId} answered for {SourceIp}")]
     private partial void LogDeviceAnswered(string action, string user, int accountId, string sourceIp);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Directory {Action}: no usable device {User} (from {SourceIp}): not found")]
-    private partial void LogUnknownDevice(string action, string user, string sourceIp);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Directory {Action}: no usable device {User} (from {SourceIp}): not found ({Suppressed} similar lines left out before this one)")]
+    private partial void LogUnknownDevice(string action, string user, string sourceIp, long suppressed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Directory: device {User} belongs to IP-only account {AccountId}; digest refused for {SourceIp}")]
     private partial void LogCredentialsDisabled(string user, int accountId, string sourceIp);

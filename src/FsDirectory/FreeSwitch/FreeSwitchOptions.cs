@@ -36,4 +36,11 @@ public sealed class FreeSwitchOptions
     /// <summary>Largest number of form fields; a dialplan post carries every channel variable (hundreds with many SIP headers).</summary>
     [Range(64, 65536)]
     public int MaxFields { get; set; } = 4096;
+
+    /// <summary>
+    /// Most lines per second for each kind of per-request line (unknown device, rejected call); the
+    /// rest are counted in /metrics and summed up in the next line written. 0 = no limit.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int RequestLogLinesPerSecond { get; set; } = 20;
 }

@@ -9,8 +9,10 @@ namespace FsDirectory.IpAuth;
 /// Source-IP authentication in the dialplan: find the rule for the call's source address and dialled
 /// number, strip the tech prefix, tag the channel with the account and transfer to the routing context.
 /// </summary>
-public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> options, ILogger<DialplanAnswers> logger)
+public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> options, TimeProvider time, ILogger<DialplanAnswers> logger)
 {
+    private readonly LogThrottle _rejectedLines = new(options, time);
+
     public XmlAnswer Answer(FreeSwitchRequest request, Snapshot snapshot)
     {
         var context = request.Context;
@@ -29,8 +31,12 @@ public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> o
         var decision = Decide(snapshot, request.NetworkAddress, request.DestinationNumber, request.SofiaProfile);
         if (!decision.Accepted || decision.Rule is not { } rule)
         {
-            LogRejected(LogText.Bounded(request.NetworkAddress), LogText.Bounded(request.DestinationNumber),
-                LogText.Bounded(request.SofiaProfile), LogText.Bounded(context), decision.Reason ?? string.Empty);
+            if (_rejectedLines.TryWrite(out var suppressed))
+            {
+                LogRejected(LogText.Bounded(request.NetworkAddress), LogText.Bounded(request.DestinationNumber),
+                    LogText.Bounded(request.SofiaProfile), LogText.Bounded(context), decision.Reason ?? string.Empty, suppressed);
+            }
+
             return Reject(context);
         }
 
@@ -114,8 +120,8 @@ public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> o
     [LoggerMessage(Level = LogLevel.Debug, Message = "IP auth: call from {Source} to {Number} accepted by rule {RuleId} (account {AccountCode}), transferred as {Stripped} to {Context}")]
     private partial void LogAccepted(string source, string number, int ruleId, string accountCode, string stripped, string context);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "IP auth: call from {Source} to {Number} on profile {Profile} in context {CallContext} rejected: {Reason}")]
-    private partial void LogRejected(string source, string number, string profile, string callContext, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "IP auth: call from {Source} to {Number} on profile {Profile} in context {CallContext} rejected: {Reason} ({Suppressed} similar lines left out before this one)")]
+    private partial void LogRejected(string source, string number, string profile, string callContext, string reason, long suppressed);
 }
 
 /// <summary>Outcome of matching one call. <see cref="Rule"/> is null when rejected; it may be set with a reason when the rule matched but the number was refused.</summary>

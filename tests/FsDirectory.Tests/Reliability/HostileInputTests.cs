@@ -9,7 +9,11 @@ using static FsDirectory.Tests.Infrastructure.FreeSwitchXml;
 
 namespace FsDirectory.Tests.Reliability;
 
-public sealed class HostileInputFixture : DemoServerFixture;
+public sealed class HostileInputFixture : DemoServerFixture
+{
+    // Every refused request writes its line, so every hostile value goes through the log path.
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["FreeSwitch:RequestLogLinesPerSecond"] = "0" };
+}
 
 /// <summary>
 /// Hostile values in every field the service reads, for every real capture kind: what ASTPP's
