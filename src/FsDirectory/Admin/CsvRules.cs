@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -10,22 +11,38 @@ public static class CsvRules
 
     private static readonly string[] Known = ["id", "name", "ip", "accountId", "resellerId", "prefix", "sipProfileId", "context", "status"];
 
+    // A spreadsheet runs a cell that starts with one of these as a formula: a rule name such as
+    // =HYPERLINK(...) typed through a reseller's key must not run on the admin's machine when the
+    // export is opened. Such cells get a leading apostrophe (OWASP's advice), which import removes,
+    // so "+44" prefixes survive the round trip.
+    private static readonly SearchValues<char> FormulaStarts = SearchValues.Create("=+-@\t\r");
+
     public static string Write(IEnumerable<IpSetting> rules)
     {
         var text = new StringBuilder(Header).Append('\n');
         foreach (var r in rules)
         {
             text.AppendJoin(',',
-                r.Id.ToString(CultureInfo.InvariantCulture), Quote(r.Name), Quote(r.Ip), r.AccountId.ToString(CultureInfo.InvariantCulture),
-                r.ResellerId.ToString(CultureInfo.InvariantCulture), Quote(r.Prefix), r.SipProfileId.ToString(CultureInfo.InvariantCulture),
-                Quote(r.Context), r.Status.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                r.Id.ToString(CultureInfo.InvariantCulture), Cell(r.Name), Cell(r.Ip), r.AccountId.ToString(CultureInfo.InvariantCulture),
+                r.ResellerId.ToString(CultureInfo.InvariantCulture), Cell(r.Prefix), r.SipProfileId.ToString(CultureInfo.InvariantCulture),
+                Cell(r.Context), r.Status.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
         return text.ToString();
     }
 
-    private static string Quote(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    private static string Cell(string value)
+    {
+        if (value.Length > 0 && FormulaStarts.Contains(value[0]))
+        {
+            value = "'" + value;
+        }
+
+        return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
+
+    private static string? Unguarded(string? cell) =>
+        cell is ['\'', var first, ..] && FormulaStarts.Contains(first) ? cell[1..] : cell;
 
     /// <summary>Rows to create. The id column (from an export) is ignored; unknown columns are refused rather than silently dropped.</summary>
     public static List<(int Line, IpSettingInput Input)> Read(string text)
@@ -65,7 +82,7 @@ public static class CsvRules
                 throw new AdminProblemException(StatusCodes.Status400BadRequest, $"line {line}: {fields.Count} fields, but the header has {header.Count}", "csv", line);
             }
 
-            string? Text(string column) => columns.TryGetValue(column, out var i) ? fields[i] : null;
+            string? Text(string column) => columns.TryGetValue(column, out var i) ? Unguarded(fields[i]) : null;
             int? Number(string column)
             {
                 var value = Text(column)?.Trim();

@@ -63,4 +63,23 @@ public sealed class IpRuleAnalysisTests
         problem = Assert.Throws<AdminProblemException>(() => CsvRules.Read("name,ip,accountId,color\n"));
         Assert.Equal(1, problem.Line);
     }
+
+    [Fact]
+    public void Exported_cells_never_start_a_spreadsheet_formula_and_import_gives_the_values_back()
+    {
+        IpSetting[] rules =
+        [
+            new() { Id = 1, Name = "=HYPERLINK(\"http://x\",\"y\")", Ip = "192.0.2.1/32", AccountId = 2, Prefix = "+44", Context = "@ctx" },
+            new() { Id = 2, Name = "-1+2", Ip = "192.0.2.2/32", AccountId = 2, Prefix = "12345678*", Context = "default" },
+        ];
+
+        var csv = CsvRules.Write(rules);
+        var cells = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .SelectMany(line => line.Split(','))
+            .Select(cell => cell.TrimStart('"'));
+        Assert.DoesNotContain(cells, cell => cell.Length > 0 && "=+-@\t\r".Contains(cell[0], StringComparison.Ordinal));
+
+        var back = CsvRules.Read(csv);
+        Assert.Equal(rules.Select(r => (r.Name, r.Prefix, r.Context)), back.Select(r => (r.Input.Name!, r.Input.Prefix!, r.Input.Context!)));
+    }
 }
