@@ -26,6 +26,7 @@ public sealed record EventSocketNodeStatus(
 /// </summary>
 public sealed partial class EventSocketNode
 {
+    private static readonly TimeSpan MaxAuthRetryInterval = TimeSpan.FromMinutes(5);
     private readonly EventSocketNodeOptions _node;
     private readonly EventSocketOptions _options;
     private readonly PushLease _lease;
@@ -38,6 +39,8 @@ public sealed partial class EventSocketNode
     private bool _aclPending;
     private DateTimeOffset _notBefore;
     private EslConnection? _connection;
+    private int _authRefusals;
+    private DateTimeOffset _authRetryAt;
 
     // Set when the node went away (or never came up): whatever it missed, a reloadacl on reconnect repairs.
     private bool _resyncOnConnect;
@@ -193,7 +196,27 @@ public sealed partial class EventSocketNode
             throw new IOException("invalid address");
         }
 
-        _connection = await EslConnection.OpenAsync(host, port, _node.Password, cancellationToken);
+        // A refused password does not fix itself: knocking every ReconnectInterval would only fill the
+        // switch's log with failed logins (and trip fail2ban where it watches them). Wait twice as
+        // long after each refusal, up to MaxAuthRetryInterval; a restart with the right password resets it.
+        if (_time.GetUtcNow() < _authRetryAt)
+        {
+            throw new EslAuthenticationException($"authentication refused; not retried before {_authRetryAt:HH:mm:ss} UTC");
+        }
+
+        try
+        {
+            _connection = await EslConnection.OpenAsync(host, port, _node.Password, cancellationToken);
+            _authRefusals = 0;
+        }
+        catch (EslAuthenticationException)
+        {
+            _authRefusals++;
+            var wait = _options.ReconnectInterval * Math.Pow(2, Math.Min(_authRefusals - 1, 20));
+            _authRetryAt = _time.GetUtcNow() + (wait < MaxAuthRetryInterval ? wait : MaxAuthRetryInterval);
+            throw;
+        }
+
         lock (_gate)
         {
             _connectedSince = _time.GetUtcNow();

@@ -25,6 +25,21 @@ public sealed class ChangePropagationTests
     }
 
     [Fact]
+    public async Task A_refused_password_is_retried_less_and_less_often()
+    {
+        await using var fake = FakeFreeSwitch.Start("ClueCon");
+        // ReconnectInterval is 200 ms here: a node retried at that pace would knock about 15 times in 3 s.
+        await using var harness = await EventSocketHarness.StartAsync([(fake.Address, "not-the-secret")]);
+        await Eventually.TrueAsync(() => fake.AuthFailures > 0, TimeSpan.FromSeconds(5), "a first auth attempt");
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        // 200 ms, 400 ms, 800 ms, 1.6 s between attempts: 4 or 5 attempts in the first 3 s.
+        Assert.InRange(fake.AuthFailures, 2, 6);
+        Assert.Contains("authentication refused", (await harness.StatusAsync()).EventSocket.Nodes[0].LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_burst_of_1000_sql_inserts_leads_to_at_most_two_reloadacl()
     {
         await using var fake = FakeFreeSwitch.Start();
