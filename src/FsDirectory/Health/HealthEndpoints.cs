@@ -14,13 +14,19 @@ public static class HealthEndpoints
 
     public static IResult Live() => Results.Ok(new { status = "live" });
 
-    /// <summary>Ready = data loaded and the database answered recently; the body says which part is missing.</summary>
+    /// <summary>
+    /// Ready = data loaded: every answer comes from the snapshot, so an instance that has one answers
+    /// FreeSWITCH correctly even while the database is down. Failing readiness then would make a load
+    /// balancer pull every instance at once and send the switches to their static XML, which is the
+    /// outage the snapshot exists to ride out; the body says "degraded" instead, and
+    /// <c>fsdir_database_reachable</c> in /metrics is what to alert on.
+    /// </summary>
     public static IResult Ready(SnapshotHolder snapshots, ReloadStatus reload, TimeProvider time)
     {
         var snapshot = snapshots.Current;
         var body = new
         {
-            status = snapshot is not null && reload.DatabaseReachable ? "ready" : "not ready",
+            status = snapshot is null ? "not ready" : reload.DatabaseReachable ? "ready" : "degraded",
             snapshotLoaded = snapshot is not null,
             snapshotVersion = snapshot?.Version,
             snapshotAgeSeconds = snapshot is null ? (double?)null : (time.GetUtcNow() - snapshot.LoadedAt).TotalSeconds,
@@ -29,7 +35,7 @@ public static class HealthEndpoints
             lastDatabaseContactAgeSeconds = reload.LastDatabaseContact is { } contact ? (time.GetUtcNow() - contact).TotalSeconds : (double?)null,
             lastError = reload.LastError,
         };
-        return snapshot is not null && reload.DatabaseReachable
+        return snapshot is not null
             ? Results.Ok(body)
             : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
