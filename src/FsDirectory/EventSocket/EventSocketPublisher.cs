@@ -59,8 +59,9 @@ public sealed partial class EventSocketPublisher : BackgroundService
     private async Task PlanLoopAsync(CancellationToken stoppingToken)
     {
         // The first load is the switches' own start-up state: nothing to push for it.
-        var plannedVersion = _holder.Current?.Version;
-        var planned = _holder.Current is { } first ? PushBasis.Of(first, _acl) : null;
+        var first = _holder.Current;
+        var plannedVersion = first?.Version;
+        var planned = first is null ? null : PushBasis.Of(first, _acl);
         try
         {
             while (await _wake.Reader.WaitToReadAsync(stoppingToken))
