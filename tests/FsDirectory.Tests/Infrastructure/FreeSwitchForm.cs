@@ -24,22 +24,7 @@ public sealed class FreeSwitchForm
         _fields.Where(f => f.Key == key).Select(f => WebUtility.UrlDecode(f.RawValue)).FirstOrDefault();
 
     /// <summary>Sets (or adds) a field; the value is URL-encoded as FreeSWITCH encodes event headers.</summary>
-    public FreeSwitchForm With(string key, string value)
-    {
-        var copy = new List<(string Key, string RawValue)>(_fields);
-        var encoded = Uri.EscapeDataString(value);
-        var index = copy.FindIndex(f => f.Key == key);
-        if (index >= 0)
-        {
-            copy[index] = (key, encoded);
-        }
-        else
-        {
-            copy.Add((key, encoded));
-        }
-
-        return new FreeSwitchForm(copy);
-    }
+    public FreeSwitchForm With(string key, string value) => WithRawValue(key, Uri.EscapeDataString(value));
 
     /// <summary>Sets (or adds) a field to an already-encoded value, for encodings FreeSWITCH would never send (raw %FF, lone %).</summary>
     public FreeSwitchForm WithRawValue(string key, string rawValue)
