@@ -10,12 +10,13 @@ DATABASE     ?= fsdirectory
 URLS         ?= http://127.0.0.1:8080
 CONFIG       ?= Release
 
-.PHONY: help run stop test build bench bench-micro bench-memory load-run db
+.PHONY: help run stop test build cluster bench bench-micro bench-memory load-run db
 
 help:
 	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
 	@echo "make test   provision a throwaway MariaDB and run the whole test suite"
-	@echo "make stop   stop the MariaDB that make run started"
+	@echo "make cluster  3-node Galera cluster on 127.0.0.11-13 plus 2 instances (http://127.0.0.1:8081, :8082)"
+	@echo "make stop   stop what make run and make cluster started"
 	@echo "make bench  end-to-end benchmark (see BENCHMARKS.md)"
 	@echo "make bench-micro  BenchmarkDotNet: IP matcher, snapshot build, acl.conf, dialplan answer"
 	@echo "make bench-memory what a 1M-rule snapshot keeps live, part by part"
@@ -33,6 +34,13 @@ run: build
 
 stop:
 	$(DB) stop $(RUN_DB_DIR)
+	scripts/cluster.sh stop
+
+# Scale-out on one machine: a MariaDB Galera cluster of three nodes on loopback (127.0.0.11-13, port
+# 3407) with the demo data, and two instances on different nodes (README, "Deployment at scale").
+# EVENT_SOCKET=host:port (default 127.0.0.1:8021) and EVENT_SOCKET_PASSWORD name the switch both push to.
+cluster: build
+	CONFIG=$(CONFIG) scripts/cluster.sh start
 
 # The suite creates its own databases on this server (schema, migrations and seed applied with the
 # mariadb client, as a DBA would). Without FSDIR_TEST_MARIADB the database tests fail; they never skip.

@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 user=fsdir
 password=fsdir
 
-die() { echo "mariadb.sh: $*" >&2; exit 1; }
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
 find_bin() {
   local name bindir
@@ -127,6 +127,9 @@ server() {
   [ -f "$dir/port" ] || die "no server in $dir: run start first"
   echo "Server=127.0.0.1;Port=$(cat "$dir/port");User ID=$user;Password=$password"
 }
+
+# scripts/galera.sh sources this file for its helpers; only a direct run dispatches a command.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
 cmd=${1:-}; shift || true
 case "$cmd" in

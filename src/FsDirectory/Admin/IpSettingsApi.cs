@@ -1,6 +1,7 @@
 using FsDirectory.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using MySqlConnector;
 
 namespace FsDirectory.Admin;
 
@@ -131,12 +132,18 @@ public static class IpSettingsApi
 
             return TypedResults.Problem(problem.Message, statusCode: problem.Status, title: Title(problem.Status), extensions: extensions);
         }
+        catch (Exception ex) when (ex is MySqlException || DatabaseConnector.IsNodeFailure(ex))
+        {
+            var problem = IpSettingsService.DatabaseUnavailable(ex);
+            return TypedResults.Problem(problem.Message, statusCode: problem.Status, title: Title(problem.Status));
+        }
     }
 
     private static string Title(int status) => status switch
     {
         StatusCodes.Status404NotFound => "Not found",
         StatusCodes.Status409Conflict => "Conflicts with an existing IP setting",
+        StatusCodes.Status503ServiceUnavailable => "Database unavailable",
         _ => "Invalid IP setting",
     };
 }

@@ -11,7 +11,7 @@ namespace FsDirectory.Admin;
 /// and is followed by a forced snapshot rebuild, so /freeswitch answers reflect it once the response is sent.
 /// </summary>
 public sealed partial class IpSettingsService(
-    MySqlDataSource dataSource, IpSettingsStore store, SnapshotReloader reloader, ILogger<IpSettingsService> logger)
+    DatabaseConnector database, IpSettingsStore store, SnapshotReloader reloader, ILogger<IpSettingsService> logger)
 {
     public const int MaxNameLength = 20;
     public const int MaxPrefixLength = 20;
@@ -19,6 +19,10 @@ public sealed partial class IpSettingsService(
     public const int MaxPageSize = 500;
     public const int MaxBatch = 10_000;
     public const string DefaultContext = "default";
+
+    // Deadlocks, and on Galera certification conflicts with a write committed on another node, roll
+    // the whole transaction back; running it again is safe and nearly always succeeds.
+    private const int MaxWriteAttempts = 5;
 
     private static readonly SearchValues<char> PrefixChars =
         SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz*#+-.");
@@ -45,26 +49,26 @@ public sealed partial class IpSettingsService(
             throw AdminProblemException.Invalid("status", "status must be 0 (active) or 1 (inactive)");
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var connection = await database.OpenConnectionAsync(ct);
         var (items, total) = await store.ListAsync(connection, caller, query, page, pageSize, ct);
         return new IpSettingPage(items, total, page, pageSize);
     }
 
     public async Task<IpSetting> GetAsync(AdminCaller caller, int id, CancellationToken ct)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var connection = await database.OpenConnectionAsync(ct);
         return await store.GetAsync(connection, null, caller, id, forUpdate: false, ct) ?? throw NotFound(id);
     }
 
     public async Task<IReadOnlyList<IpSetting>> ExportAsync(AdminCaller caller, CancellationToken ct)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var connection = await database.OpenConnectionAsync(ct);
         return await store.ExportAsync(connection, caller, ct);
     }
 
     public async Task<HashSet<int>> VisibleIdsAsync(AdminCaller caller, CancellationToken ct)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var connection = await database.OpenConnectionAsync(ct);
         return await store.VisibleIdsAsync(connection, caller, ct);
     }
 
@@ -73,7 +77,7 @@ public sealed partial class IpSettingsService(
         var id = await WriteAsync(async (connection, transaction) =>
         {
             var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
-            return await store.InsertAsync(connection, transaction, values, ct);
+            return await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
         }, ct);
         LogWrite(caller.Name, "created", 1, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return await GetAsync(caller, id, ct);
@@ -85,8 +89,11 @@ public sealed partial class IpSettingsService(
         {
             var existing = await store.GetAsync(connection, transaction, caller, id, forUpdate: true, ct) ?? throw NotFound(id);
             var values = await ValidateAsync(connection, transaction, caller, input, id, existing.Status, ct);
-            await store.UpdateAsync(connection, transaction, id, values, ct);
-            return id;
+            return await UniqueAsync(connection, transaction, values, async () =>
+            {
+                await store.UpdateAsync(connection, transaction, id, values, ct);
+                return id;
+            }, ct);
         }, ct);
         LogWrite(caller.Name, "replaced", 1, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return await GetAsync(caller, id, ct);
@@ -140,12 +147,13 @@ public sealed partial class IpSettingsService(
         var created = new List<int>(rows.Count);
         await WriteAsync(async (connection, transaction) =>
         {
+            created.Clear();
             foreach (var (line, input) in rows)
             {
                 try
                 {
                     var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
-                    created.Add(await store.InsertAsync(connection, transaction, values, ct));
+                    created.Add(await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct));
                 }
                 catch (AdminProblemException problem)
                 {
@@ -185,20 +193,89 @@ public sealed partial class IpSettingsService(
         }
     }
 
+    /// <summary>
+    /// Runs one write transaction, again when the database rolled it back for a conflict, then
+    /// rebuilds the snapshot so the response is already what /freeswitch answers.
+    /// </summary>
     private async Task<T> WriteAsync<T>(Func<MySqlConnection, MySqlTransaction, Task<T>> work, CancellationToken ct)
     {
         T result;
-        await using (var connection = await dataSource.OpenConnectionAsync(ct))
+        for (var attempt = 1; ; attempt++)
         {
-            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-            result = await work(connection, transaction);
-            await transaction.CommitAsync(ct);
+            var committing = false;
+            await using var connection = await OpenForWriteAsync(ct);
+            try
+            {
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+                result = await work(connection, transaction);
+                committing = true;
+                await transaction.CommitAsync(ct);
+                break;
+            }
+            catch (Exception ex) when (ex is MySqlException || DatabaseConnector.IsNodeFailure(ex))
+            {
+                database.ReportFailure(connection, ex);
+                var conflict = ex is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout };
+                // A connection lost during COMMIT leaves unknown whether it committed: running it again could write twice.
+                var lostBeforeCommit = !committing && DatabaseConnector.IsNodeFailure(ex);
+                if (attempt < MaxWriteAttempts && (conflict || lostBeforeCommit))
+                {
+                    LogWriteRetried(attempt, ex.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(10, 40) * attempt), ct);
+                    continue;
+                }
+
+                throw conflict
+                    ? new AdminProblemException(StatusCodes.Status503ServiceUnavailable,
+                        $"the database refused the write {attempt} times because of concurrent changes (deadlock or cluster certification conflict); nothing was written, try again")
+                    : committing && DatabaseConnector.IsNodeFailure(ex)
+                        ? new AdminProblemException(StatusCodes.Status503ServiceUnavailable,
+                            "the database connection was lost while the write was committing; it may or may not have been applied: check before retrying")
+                        : DatabaseUnavailable(ex);
+            }
         }
 
         // The triggers bumped fsdir_change_version for the switches; this makes our own answers current now.
         await reloader.ReloadIfChangedAsync(force: true, ct);
         return result;
     }
+
+    private async Task<MySqlConnection> OpenForWriteAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await database.OpenConnectionAsync(ct);
+        }
+        catch (Exception ex) when (ex is MySqlException || DatabaseConnector.IsNodeFailure(ex))
+        {
+            throw DatabaseUnavailable(ex);
+        }
+    }
+
+    public static AdminProblemException DatabaseUnavailable(Exception ex) =>
+        new(StatusCodes.Status503ServiceUnavailable, $"the database did not complete the request ({(ex is MySqlException my ? $"error {(int)my.ErrorCode}" : ex.GetType().Name)}); nothing was changed");
+
+    /// <summary>
+    /// The unique key on <c>ip_map.fsdir_rule_key</c> is the duplicate check that also holds across
+    /// Galera nodes, where the read in <see cref="ValidateAsync"/> cannot see a concurrent insert.
+    /// </summary>
+    private async Task<int> UniqueAsync(MySqlConnection connection, MySqlTransaction transaction, IpSettingValues values, Func<Task<int>> write, CancellationToken ct)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+        {
+            var otherId = await store.FindByRuleKeyAsync(connection, transaction, values.RuleKey, ct);
+            throw Duplicate(otherId, values.Ip, values.Prefix, values.SipProfileId);
+        }
+    }
+
+    private static AdminProblemException Duplicate(int? otherId, string network, string prefix, int sipProfileId) =>
+        new(StatusCodes.Status409Conflict,
+            $"IP setting {otherId} already has network {network}, prefix '{prefix}' and sip profile {sipProfileId}",
+            "ip", existingId: otherId);
 
     private static AdminProblemException NotFound(int id) =>
         new(StatusCodes.Status404NotFound, $"IP setting {id} not found", "id");
@@ -303,9 +380,7 @@ public sealed partial class IpSettingsService(
             if (otherId != existingId && string.Equals(otherPrefix, prefix, StringComparison.Ordinal)
                 && IpNetwork.TryParse(otherIp, out var otherNetwork, out _) && otherNetwork.Value == network)
             {
-                throw new AdminProblemException(StatusCodes.Status409Conflict,
-                    $"IP setting {otherId} already has network {network}, prefix '{prefix}' and sip profile {sipProfileId}",
-                    "ip", existingId: otherId);
+                throw Duplicate(otherId, network.ToString(), prefix, sipProfileId);
             }
         }
 
@@ -344,6 +419,9 @@ public sealed partial class IpSettingsService(
     }
 
     private static string Shorten(string value) => value.Length > 64 ? value[..64] + "…" : value;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Admin API: write attempt {Attempt} rolled back ({Error}); running it again")]
+    private partial void LogWriteRetried(int attempt, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Admin API: {Caller} {Action} {Count} IP setting(s): {Ids}")]
     private partial void LogWrite(string caller, string action, int count, string ids);

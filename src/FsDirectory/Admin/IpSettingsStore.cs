@@ -95,8 +95,8 @@ public sealed class IpSettingsStore
 
     // pricelist_id 0: the rule follows its account's price list (the snapshot falls back to it).
     private const string InsertSql = """
-        INSERT INTO ip_map (name, ip, accountid, reseller_id, pricelist_id, sip_profile_id, prefix, context, status, created_date, last_modified_date)
-        VALUES (@Name, @Ip, @AccountId, @ResellerId, 0, @SipProfileId, @Prefix, @Context, @Status, UTC_TIMESTAMP(), UTC_TIMESTAMP());
+        INSERT INTO ip_map (name, ip, accountid, reseller_id, pricelist_id, sip_profile_id, prefix, context, status, fsdir_rule_key, created_date, last_modified_date)
+        VALUES (@Name, @Ip, @AccountId, @ResellerId, 0, @SipProfileId, @Prefix, @Context, @Status, @RuleKey, UTC_TIMESTAMP(), UTC_TIMESTAMP());
         SELECT LAST_INSERT_ID();
         """;
 
@@ -105,7 +105,8 @@ public sealed class IpSettingsStore
 
     private const string UpdateSql = """
         UPDATE ip_map SET name = @Name, ip = @Ip, accountid = @AccountId, reseller_id = @ResellerId, sip_profile_id = @SipProfileId,
-                          prefix = @Prefix, context = @Context, status = @Status, last_modified_date = UTC_TIMESTAMP()
+                          prefix = @Prefix, context = @Context, status = @Status, fsdir_rule_key = @RuleKey,
+                          last_modified_date = UTC_TIMESTAMP()
         WHERE id = @Id
         """;
 
@@ -113,7 +114,13 @@ public sealed class IpSettingsStore
         await connection.ExecuteAsync(new CommandDefinition(UpdateSql, new
         {
             Id = id, values.Name, values.Ip, values.AccountId, values.ResellerId, values.SipProfileId, values.Prefix, values.Context, values.Status,
+            values.RuleKey,
         }, transaction, cancellationToken: ct));
+
+    private const string RuleKeySql = "SELECT id FROM ip_map WHERE fsdir_rule_key = @ruleKey";
+
+    public async Task<int?> FindByRuleKeyAsync(DbConnection connection, DbTransaction transaction, byte[] ruleKey, CancellationToken ct) =>
+        await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(RuleKeySql, new { ruleKey }, transaction, cancellationToken: ct));
 
     private const string DeleteSql = "DELETE FROM ip_map WHERE id IN @ids";
 
@@ -147,4 +154,7 @@ public sealed record IpSettingValues
     public required string Prefix { get; init; }
     public required string Context { get; init; }
     public required int Status { get; init; }
+
+    /// <summary>ip_map.fsdir_rule_key (sql/migrations/005): what may not repeat, compared byte for byte (prefixes are case-sensitive).</summary>
+    public byte[] RuleKey => System.Text.Encoding.UTF8.GetBytes($"{Ip}|{Prefix}|{SipProfileId}");
 }

@@ -25,7 +25,17 @@ public sealed class DatabaseOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How often CHECKSUM TABLE is polled when the triggers are absent (fallback; it reads every row).</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
-    public TimeSpan ChecksumPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often CHECKSUM TABLE is polled when the triggers are absent (fallback). It reads every row,
+    /// so the interval stretches to five times the last checksum's duration on large tables.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan ChecksumPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// With several hosts in the connection string: how often an instance that moved away from a
+    /// host listed earlier checks whether that host answers again, and moves back if it does.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan FailbackInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

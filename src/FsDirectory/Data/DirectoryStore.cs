@@ -15,7 +15,7 @@ public enum ChangeDetection
 }
 
 /// <summary>Reads ASTPP's tables. The only SQL on the FreeSWITCH path, and it runs in the background, never per request.</summary>
-public sealed class DirectoryStore(MySqlDataSource dataSource)
+public sealed class DirectoryStore(DatabaseConnector database)
 {
     public const string DefaultProfileSettingName = "ip_auth_default_sip_profile";
     private const int ExpectedTriggerCount = 18;
@@ -67,18 +67,15 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
         SELECT value FROM `system` WHERE name = @Name AND reseller_id = 0 ORDER BY id LIMIT 1
         """;
 
-    public async Task<ChangeDetection> DetectChangeModeAsync(int timeoutSeconds, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var triggers = await connection.ExecuteScalarAsync<long>(new CommandDefinition(TriggerCountSql, commandTimeout: timeoutSeconds, cancellationToken: cancellationToken));
-        return triggers >= ExpectedTriggerCount ? ChangeDetection.Triggers : ChangeDetection.Checksum;
-    }
+    public Task<ChangeDetection> DetectChangeModeAsync(int timeoutSeconds, CancellationToken cancellationToken) =>
+        database.RunAsync(async connection =>
+        {
+            var triggers = await connection.ExecuteScalarAsync<long>(new CommandDefinition(TriggerCountSql, commandTimeout: timeoutSeconds, cancellationToken: cancellationToken));
+            return triggers >= ExpectedTriggerCount ? ChangeDetection.Triggers : ChangeDetection.Checksum;
+        }, cancellationToken);
 
-    public async Task<string> ReadChangeTokenAsync(ChangeDetection mode, int timeoutSeconds, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await ReadChangeTokenAsync(connection, null, mode, timeoutSeconds, cancellationToken);
-    }
+    public Task<string> ReadChangeTokenAsync(ChangeDetection mode, int timeoutSeconds, CancellationToken cancellationToken) =>
+        database.RunAsync(connection => ReadChangeTokenAsync(connection, null, mode, timeoutSeconds, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Reads every table in one REPEATABLE READ transaction, so a snapshot never mixes rows from before
@@ -89,9 +86,11 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
     /// Given the <paramref name="previousToken"/>, the rules or the devices are left out (null) when
     /// none of their tables changed: a device edit does not re-read a million IP rules.
     /// </summary>
-    public async Task<T> LoadAsync<T>(ChangeDetection mode, int timeoutSeconds, string? previousToken, Func<SnapshotData, T> build, CancellationToken cancellationToken)
+    public Task<T> LoadAsync<T>(ChangeDetection mode, int timeoutSeconds, string? previousToken, Func<SnapshotData, T> build, CancellationToken cancellationToken) =>
+        database.RunAsync(connection => LoadAsync(connection, mode, timeoutSeconds, previousToken, build, cancellationToken), cancellationToken);
+
+    private static async Task<T> LoadAsync<T>(MySqlConnection connection, ChangeDetection mode, int timeoutSeconds, string? previousToken, Func<SnapshotData, T> build, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         var token = await ReadChangeTokenAsync(connection, transaction, mode, timeoutSeconds, cancellationToken);
         var changed = previousToken is null ? null : ChangedTables(previousToken, token);
@@ -163,12 +162,6 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
         }
 
         return tables;
-    }
-
-    public async Task<bool> PingAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.PingAsync(cancellationToken);
     }
 
     private static async Task<string> ReadChangeTokenAsync(MySqlConnection connection, MySqlTransaction? transaction, ChangeDetection mode, int timeoutSeconds, CancellationToken cancellationToken)

@@ -30,8 +30,10 @@ public sealed partial class SnapshotReloader(
     TimeProvider time,
     ILogger<SnapshotReloader> logger) : BackgroundService
 {
+    private const int ChecksumCostFactor = 5;
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private long _version;
+    private TimeSpan _lastPollCost;
 
     /// <summary>
     /// Retries transient database failures with exponential back-off and a budget per attempt.
@@ -40,7 +42,12 @@ public sealed partial class SnapshotReloader(
     private ResiliencePipeline BuildPipeline() => new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<MySqlException>(static ex => ex.IsTransient).Handle<TimeoutRejectedException>(),
+            // A node failure is retried at once on the next host (DatabaseConnector moved there), so an
+            // instance with a live node left never reports the database unreachable.
+            ShouldHandle = new PredicateBuilder()
+                .Handle<MySqlException>(static ex => ex.IsTransient)
+                .Handle<TimeoutRejectedException>()
+                .Handle<Exception>(DatabaseConnector.IsNodeFailure),
             MaxRetryAttempts = 3,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
@@ -72,7 +79,7 @@ public sealed partial class SnapshotReloader(
             }
 
             var interval = status.Detection == ChangeDetection.Checksum
-                ? options.CurrentValue.ChecksumPollInterval
+                ? ChecksumInterval()
                 : options.CurrentValue.PollInterval;
             try
             {
@@ -103,7 +110,9 @@ public sealed partial class SnapshotReloader(
             status.Detection = mode;
             if (current is not null && !force)
             {
+                var polled = time.GetTimestamp();
                 var token = await store.ReadChangeTokenAsync(mode, options.CurrentValue.PollTimeoutSeconds, cancellationToken);
+                _lastPollCost = time.GetElapsedTime(polled);
                 MarkReachable();
                 if (token == current.ChangeToken)
                 {
@@ -138,6 +147,17 @@ public sealed partial class SnapshotReloader(
         {
             _reloadLock.Release();
         }
+    }
+
+    /// <summary>
+    /// CHECKSUM TABLE reads every row of the watched tables: polled at ChecksumPollInterval while that
+    /// is cheap, but never spending more than a fifth of the database's time on it as tables grow.
+    /// </summary>
+    private TimeSpan ChecksumInterval()
+    {
+        var floor = _lastPollCost * ChecksumCostFactor;
+        var configured = options.CurrentValue.ChecksumPollInterval;
+        return floor > configured ? floor : configured;
     }
 
     private void Warm(Snapshot snapshot)

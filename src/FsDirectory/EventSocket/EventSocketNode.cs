@@ -1,9 +1,11 @@
 using System.Net.Sockets;
 using System.Threading.Channels;
+using FsDirectory.Cluster;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
+using Prometheus;
 
 namespace FsDirectory.EventSocket;
 
@@ -30,6 +32,7 @@ public sealed partial class EventSocketNode
     private readonly EventSocketNodeOptions _node;
     private readonly EventSocketOptions _options;
     private readonly PushLease _lease;
+    private readonly Counter _pushes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _pipeline;
@@ -55,11 +58,12 @@ public sealed partial class EventSocketNode
     private DateTimeOffset? _lastErrorAt;
     private long _succeeded;
 
-    public EventSocketNode(EventSocketNodeOptions node, EventSocketOptions options, PushLease lease, TimeProvider time, ILogger logger)
+    public EventSocketNode(EventSocketNodeOptions node, EventSocketOptions options, PushLease lease, Counter pushes, TimeProvider time, ILogger logger)
     {
         _node = node;
         _options = options;
         _lease = lease;
+        _pushes = pushes;
         _time = time;
         _logger = logger;
         _pipeline = BuildPipeline(options, time);
@@ -320,9 +324,12 @@ public sealed partial class EventSocketNode
             if (firstLine.StartsWith("-ERR", StringComparison.Ordinal))
             {
                 // The node is reachable but refused the command (e.g. an unknown profile): retrying will not help.
+                Count(command, "refused");
                 RecordError(command, new EslProtocolException(firstLine));
                 return true;
             }
+
+            Count(command, "ok");
 
             lock (_gate)
             {
@@ -335,6 +342,7 @@ public sealed partial class EventSocketNode
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
+            Count(command, "failed");
             RecordError(command, ex);
             return false;
         }
@@ -343,6 +351,9 @@ public sealed partial class EventSocketNode
             _pushingAcl = false;
         }
     }
+
+    private void Count(string command, string result) =>
+        _pushes.WithLabels(_node.Address, command.StartsWith("sofia ", StringComparison.Ordinal) ? "rescan" : command, result).Inc();
 
     private async ValueTask<string> SendOnceAsync(string command, CancellationToken cancellationToken)
     {

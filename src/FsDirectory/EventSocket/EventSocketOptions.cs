@@ -30,13 +30,6 @@ public sealed class EventSocketOptions
     /// <summary>How often a disconnected node is retried; a node that comes back then gets a <c>reloadacl</c>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
     public TimeSpan ReconnectInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// MariaDB named lock (GET_LOCK) that elects the one instance that pushes; the database name is
-    /// appended, so instances serving the same database share it and other databases do not.
-    /// </summary>
-    [Required, StringLength(32, MinimumLength = 1)]
-    public string LockName { get; set; } = "fsdirectory_esl_push";
 }
 
 public sealed class EventSocketNodeOptions

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
-using FsDirectory.Acl;
+using FsDirectory.Cluster;
 using FsDirectory.Data;
+using FsDirectory.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace FsDirectory.EventSocket;
@@ -8,33 +9,39 @@ namespace FsDirectory.EventSocket;
 /// <summary>
 /// Turns snapshot swaps into Event Socket commands. The swap only wakes this loop; the loop compares
 /// the last snapshot it planned from with the current one, so a burst of swaps coalesces into one
-/// plan and the reloader never waits on the switches.
+/// plan and the reloader never waits on the switches. Only the lease holder pushes, and only once
+/// every other live instance serves the change too.
 /// </summary>
 public sealed partial class EventSocketPublisher : BackgroundService
 {
     private readonly SnapshotHolder _holder;
-    private readonly AclConfAnswers _acl;
+    private readonly ServedConfiguration _served;
     private readonly PushLease _lease;
+    private readonly ClusterCoordinator _cluster;
     private readonly ILogger<EventSocketPublisher> _logger;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public EventSocketPublisher(SnapshotHolder holder, AclConfAnswers acl, PushLease lease, IOptions<EventSocketOptions> options, TimeProvider time, ILoggerFactory loggers)
+    // Set when this instance starts pushing: it may have missed changes, so the next plan reloads every node's ACL.
+    private volatile bool _resync;
+
+    public EventSocketPublisher(
+        SnapshotHolder holder, ServedConfiguration served, PushLease lease, ClusterCoordinator cluster, FsDirectoryMetrics metrics,
+        IOptions<EventSocketOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         _holder = holder;
-        _acl = acl;
+        _served = served;
         _lease = lease;
+        _cluster = cluster;
         _logger = loggers.CreateLogger<EventSocketPublisher>();
         var nodeLogger = loggers.CreateLogger<EventSocketNode>();
-        Nodes = [.. options.Value.Nodes.Select(n => new EventSocketNode(n, options.Value, lease, time, nodeLogger))];
+        Nodes = [.. options.Value.Nodes.Select(n => new EventSocketNode(n, options.Value, lease, metrics.EslPushes, time, nodeLogger))];
         if (Nodes.Count > 0)
         {
             holder.Swapped += (_, _) => _wake.Writer.TryWrite(true);
             lease.TookOver += () =>
             {
-                foreach (var node in Nodes)
-                {
-                    node.Request(reloadAcl: true, []);
-                }
+                _resync = true;
+                _wake.Writer.TryWrite(true);
             };
         }
     }
@@ -51,44 +58,58 @@ public sealed partial class EventSocketPublisher : BackgroundService
         }
 
         var loops = Nodes.Select(n => Task.Run(() => n.RunAsync(stoppingToken), stoppingToken)).ToList();
-        loops.Add(Task.Run(() => _lease.RunAsync(stoppingToken), stoppingToken));
         loops.Add(PlanLoopAsync(stoppingToken));
         await Task.WhenAll(loops);
     }
 
     private async Task PlanLoopAsync(CancellationToken stoppingToken)
     {
-        // The first load is the switches' own start-up state: nothing to push for it.
-        var first = _holder.Current;
-        var plannedVersion = first?.Version;
-        var planned = first is null ? null : PushBasis.Of(first, _acl);
+        // The first load is the switches' own start-up state: nothing to push for it (a new lease holder resyncs anyway).
+        PushBasis? planned = null;
+        long? plannedVersion = null;
         try
         {
             while (await _wake.Reader.WaitToReadAsync(stoppingToken))
             {
                 _wake.Reader.TryRead(out _);
                 var current = _holder.Current;
-                if (current is null || current.Version == plannedVersion)
+                if (current is null || (current.Version == plannedVersion && !_resync))
                 {
                     continue;
                 }
 
-                var basis = PushBasis.Of(current, _acl);
-                plannedVersion = current.Version;
-                if (planned is null)
+                var basis = PushBasis.Of(current, _served);
+                var plan = planned is null ? new PushPlan(false, []) : PushPlan.Between(planned, basis);
+
+                // Not the holder: the holder pushes this change; if this instance takes over later it resyncs.
+                if (!_lease.IsHolder || (plan.IsEmpty && !_resync))
                 {
                     planned = basis;
+                    plannedVersion = current.Version;
                     continue;
                 }
 
-                var plan = PushPlan.Between(planned, basis);
-                planned = basis;
+                // The switches fetch from whichever instance their binding reaches first. If this
+                // instance's own snapshot moves on meanwhile (a burst still arriving), the others are
+                // awaited on the newer one, and the push below covers it too.
+                await _cluster.WaitForPeersAsync(() => _served.Digest(_holder.Current!), stoppingToken);
+                var latest = _holder.Current!;
+                var latestBasis = PushBasis.Of(latest, _served);
+                plan = planned is null ? new PushPlan(false, []) : PushPlan.Between(planned, latestBasis);
+                if (_resync)
+                {
+                    _resync = false;
+                    plan = plan with { ReloadAcl = true };
+                }
+
+                planned = latestBasis;
+                plannedVersion = latest.Version;
                 if (plan.IsEmpty)
                 {
                     continue;
                 }
 
-                LogPlanned(current.Version, plan.ReloadAcl, string.Join(',', plan.RescanProfiles));
+                LogPlanned(latest.Version, plan.ReloadAcl, string.Join(',', plan.RescanProfiles));
                 foreach (var node in Nodes)
                 {
                     node.Request(plan.ReloadAcl, plan.RescanProfiles);

@@ -8,7 +8,7 @@ public static class EventSocketRegistration
     {
         services.AddOptions<EventSocketOptions>().BindConfiguration(EventSocketOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<EventSocketOptions>, EventSocketOptionsValidator>();
-        services.AddSingleton<PushLease>();
+        services.AddSingleton<ServedConfiguration>();
         services.AddSingleton<EventSocketPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<EventSocketPublisher>());
         return services;

@@ -38,9 +38,29 @@ public sealed record PushPlan(bool ReloadAcl, IReadOnlyList<string> RescanProfil
 /// snapshot would keep a second copy of every rule and device alive (hundreds of megabytes at a
 /// million rules) until the next change.
 /// </summary>
-public sealed record PushBasis(byte[] AclDigest, IReadOnlyList<SipProfile> Profiles)
+public sealed record PushBasis(byte[] AclDigest, IReadOnlyList<SipProfile> Profiles, string ServedDigest)
 {
-    /// <summary>The digest of the acl.conf FreeSWITCH would fetch (already built when the snapshot went live).</summary>
-    public static PushBasis Of(Snapshot snapshot, AclConfAnswers acl) =>
-        new(SHA256.HashData(acl.Answer(snapshot).Body.Span), snapshot.Profiles);
+    public static PushBasis Of(Snapshot snapshot, ServedConfiguration served) =>
+        new(served.AclDigest(snapshot), snapshot.Profiles, served.Digest(snapshot));
+}
+
+/// <summary>
+/// Digests of what a switch fetches after a push (acl.conf, sofia.conf), computed once per
+/// snapshot from the documents already built for it: the pusher compares its own with the other
+/// instances' before telling the switches to fetch.
+/// </summary>
+public sealed class ServedConfiguration(AclConfAnswers acl)
+{
+    public byte[] AclDigest(Snapshot snapshot) =>
+        snapshot.Answer("sha256:acl.conf", s => SHA256.HashData(acl.Answer(s).Body.Span));
+
+    /// <summary>Lower-case hex SHA-256 over the acl.conf digest and the whole sofia.conf.</summary>
+    public string Digest(Snapshot snapshot) =>
+        Convert.ToHexStringLower(snapshot.Answer("sha256:served", s =>
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            hash.AppendData(AclDigest(s));
+            hash.AppendData(SofiaConfAnswers.AllProfiles(s));
+            return hash.GetHashAndReset();
+        }));
 }

@@ -1,5 +1,6 @@
 using FsDirectory.Acl;
 using FsDirectory.Admin;
+using FsDirectory.Cluster;
 using FsDirectory.Data;
 using FsDirectory.Directory;
 using FsDirectory.EventSocket;
@@ -10,7 +11,6 @@ using FsDirectory.Metrics;
 using FsDirectory.Profiles;
 using FsDirectory.Status;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 
 namespace FsDirectory.Hosting;
 
@@ -30,7 +30,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<IValidateOptions<FreeSwitchAccessOptions>, FreeSwitchAccessOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(CreateDataSource);
+        services.AddSingleton(CreateDatabaseConnector);
         services.AddSingleton<DirectoryStore>();
         services.AddSingleton<SnapshotBuilder>();
         services.AddSingleton<SnapshotHolder>();
@@ -44,6 +44,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<ISnapshotWarmer>(sp => sp.GetRequiredService<AclConfAnswers>());
         services.AddSingleton<SofiaConfAnswers>();
         services.AddSingleton<FreeSwitchAnswers>();
+        services.AddCluster();
         services.AddEventSocketPush();
         services.AddAdminApi();
         services.AddSingleton<FsDirectoryMetrics>();
@@ -61,8 +62,8 @@ public static class FsDirectoryComposition
         return app;
     }
 
-    /// <summary>One pooled data source, with budgets far below MySqlConnector's 15 s / 30 s defaults.</summary>
-    private static MySqlDataSource CreateDataSource(IServiceProvider services)
+    /// <summary>Pooled connections to the configured host(s), with budgets far below MySqlConnector's 15 s / 30 s defaults.</summary>
+    private static DatabaseConnector CreateDatabaseConnector(IServiceProvider services)
     {
         var configured = services.GetRequiredService<IConfiguration>().GetConnectionString("Default");
         if (string.IsNullOrWhiteSpace(configured))
@@ -71,14 +72,7 @@ public static class FsDirectoryComposition
                 "ConnectionStrings:Default is not set. Set the environment variable ConnectionStrings__Default, or use `make run`, which provisions a local MariaDB.");
         }
 
-        var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-        var connection = new MySqlConnectionStringBuilder(configured)
-        {
-            // ASTPP's status/deleted columns are tinyint(1) holding 0/1 flags, but they are compared as numbers.
-            TreatTinyAsBoolean = false,
-            ConnectionTimeout = (uint)database.ConnectTimeoutSeconds,
-            DefaultCommandTimeout = (uint)database.LoadTimeoutSeconds,
-        };
-        return new MySqlDataSourceBuilder(connection.ConnectionString).Build();
+        return new DatabaseConnector(configured, services.GetRequiredService<IOptions<DatabaseOptions>>(),
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<DatabaseConnector>>());
     }
 }

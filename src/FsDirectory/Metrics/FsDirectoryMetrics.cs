@@ -1,3 +1,4 @@
+using FsDirectory.Cluster;
 using FsDirectory.Data;
 using Prometheus;
 
@@ -12,7 +13,7 @@ public sealed class FsDirectoryMetrics
     /// <summary>Label values for sections: a fixed set, so hostile <c>section</c> fields cannot grow the series count.</summary>
     private static readonly string[] KnownSections = ["directory", "dialplan", "configuration"];
 
-    public FsDirectoryMetrics(SnapshotHolder snapshots, ReloadStatus reload, TimeProvider time)
+    public FsDirectoryMetrics(SnapshotHolder snapshots, ReloadStatus reload, PushLease lease, TimeProvider time)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
         DotNetStats.Register(Registry);
@@ -24,6 +25,11 @@ public sealed class FsDirectoryMetrics
         Duration = factory.CreateHistogram("fsdir_freeswitch_request_duration_seconds",
             "Time to answer a mod_xml_curl fetch once its form is read, by section.",
             new HistogramConfiguration { LabelNames = ["section"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 16) });
+
+        EslPushes = factory.CreateCounter("fsdir_esl_pushes_total",
+            "Event Socket commands sent to FreeSWITCH nodes, by node, command (reloadacl, rescan) and result (ok, refused: the node answered -ERR, failed: no answer).",
+            new CounterConfiguration { LabelNames = ["node", "command", "result"] });
+        var leaseHeld = factory.CreateGauge("fsdir_esl_push_lease_held", "1 while this instance holds the push lease (of all instances sharing the database, one should).");
 
         var age = factory.CreateGauge("fsdir_snapshot_age_seconds", "Seconds since the snapshot being served was loaded (absent data: -1).");
         var version = factory.CreateGauge("fsdir_snapshot_version", "Sequence number of the snapshot being served (0 before the first load).");
@@ -43,6 +49,7 @@ public sealed class FsDirectoryMetrics
             rows.WithLabels("profiles").Set(snapshot?.Profiles.Count ?? 0);
             rows.WithLabels("problems").Set(snapshot?.Problems.Count ?? 0);
             reachable.Set(reload.DatabaseReachable ? 1 : 0);
+            leaseHeld.Set(lease.IsHolder ? 1 : 0);
             contact.Set(reload.LastDatabaseContact is { } last ? (now - last).TotalSeconds : -1);
         });
     }
@@ -52,6 +59,8 @@ public sealed class FsDirectoryMetrics
     public Counter Requests { get; }
 
     public Histogram Duration { get; }
+
+    public Counter EslPushes { get; }
 
     public static string SectionLabel(string section)
     {

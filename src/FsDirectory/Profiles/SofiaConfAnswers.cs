@@ -33,8 +33,11 @@ public sealed class SofiaConfAnswers
 
         return snapshot.Profiles.Count == 0
             ? XmlAnswer.NotFound
-            : new XmlAnswer(snapshot.Answer("sofia.conf", s => Build(s.Profiles)), "answered");
+            : new XmlAnswer(AllProfiles(snapshot), "answered");
     }
+
+    /// <summary>The document with every served profile, built once per snapshot.</summary>
+    public static byte[] AllProfiles(Snapshot snapshot) => snapshot.Answer("sofia.conf", static s => Build(s.Profiles));
 
     private static byte[] Build(IReadOnlyList<SipProfile> profiles)
     {

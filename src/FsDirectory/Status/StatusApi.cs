@@ -1,4 +1,5 @@
 using FsDirectory.Admin;
+using FsDirectory.Cluster;
 using FsDirectory.Data;
 using FsDirectory.EventSocket;
 
@@ -14,7 +15,8 @@ public static class StatusApi
         return group;
     }
 
-    public static IResult GetStatus(SnapshotHolder snapshots, ReloadStatus reload, EventSocketPublisher publisher, TimeProvider time)
+    public static IResult GetStatus(
+        SnapshotHolder snapshots, ReloadStatus reload, DatabaseConnector database, EventSocketPublisher publisher, ClusterCoordinator cluster, TimeProvider time)
     {
         var snapshot = snapshots.Current;
         return Results.Ok(new StatusResponse(
@@ -28,7 +30,10 @@ public static class StatusApi
             reload.Detection?.ToString(),
             reload.DatabaseReachable,
             reload.LastError,
-            new EventSocketStatus(publisher.IsPushing, [.. publisher.Nodes.Select(static n => n.Status())])));
+            database.CurrentHost,
+            database.Hosts,
+            new EventSocketStatus(publisher.IsPushing, [.. publisher.Nodes.Select(static n => n.Status())]),
+            cluster.Status()));
     }
 }
 
@@ -43,7 +48,10 @@ public sealed record StatusResponse(
     string? Detection,
     bool DatabaseReachable,
     string? LastDatabaseError,
-    EventSocketStatus EventSocket);
+    string DatabaseNode,
+    IReadOnlyList<string> DatabaseHosts,
+    EventSocketStatus EventSocket,
+    ClusterStatus Cluster);
 
-/// <summary><see cref="PushLockHeld"/>: this instance holds the push lock (with several instances, exactly one does).</summary>
+/// <summary><see cref="PushLockHeld"/>: this instance holds the push lease (of the instances sharing a database, exactly one does).</summary>
 public sealed record EventSocketStatus(bool PushLockHeld, IReadOnlyList<EventSocketNodeStatus> Nodes);

@@ -7,8 +7,13 @@ using FsDirectory.Tests.Infrastructure;
 namespace FsDirectory.Tests.Admin;
 
 /// <summary>Calls the admin API of a running server with a given key and returns status + JSON.</summary>
-public sealed class AdminClient(FsDirectoryServer server, string? key)
+public sealed class AdminClient(HttpClient client, string? key)
 {
+    public AdminClient(FsDirectoryServer server, string? key)
+        : this(server.Client, key)
+    {
+    }
+
     public async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, object? body = null)
     {
         using var request = new HttpRequestMessage(method, path);
@@ -26,7 +31,7 @@ public sealed class AdminClient(FsDirectoryServer server, string? key)
             request.Content = JsonContent.Create(body);
         }
 
-        using var response = await server.Client.SendAsync(request);
+        using var response = await client.SendAsync(request);
         var content = await response.Content.ReadAsStringAsync();
         if (response.StatusCode >= HttpStatusCode.BadRequest && content.Length > 0)
         {

@@ -44,7 +44,7 @@ public sealed class ChangePropagationTests
     {
         await using var fake = FakeFreeSwitch.Start();
         await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
-        await harness.WaitUntilPushingAsync();
+        await harness.WaitUntilPushingAsync(fake);
         var before = harness.Server.Snapshot!.UsableRules.Count;
 
         // 1,000 separate autocommitted statements, the way a DBA's seeding script arrives.
@@ -75,6 +75,9 @@ public sealed class ChangePropagationTests
             var status = await harness.StatusAsync();
             return status.EventSocket.PushLockHeld && status.EventSocket.Nodes[1].Connected;
         }, TimeSpan.FromSeconds(10), "live node connected");
+        await Eventually.TrueAsync(() => live.Count("reloadacl") == 1, TimeSpan.FromSeconds(5), "the new holder's reloadacl");
+        await Task.Delay(harness.MinReloadInterval);
+        live.ClearCommands();
 
         await harness.InsertRuleAsync(900, "192.0.2.200/32");
         var took = await Eventually.TrueAsync(() => live.Count("reloadacl") == 1, Deadline, "reloadacl on the live node");
@@ -92,8 +95,7 @@ public sealed class ChangePropagationTests
     {
         await using var fake = FakeFreeSwitch.Start();
         await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
-        await harness.WaitUntilPushingAsync();
-        Assert.Equal(0, fake.Count("reloadacl"));
+        await harness.WaitUntilPushingAsync(fake);
 
         fake.Stop();
         await Eventually.TrueAsync(async () => !(await harness.StatusAsync()).EventSocket.Nodes[0].Connected, TimeSpan.FromSeconds(5), "disconnect noticed");
@@ -108,7 +110,7 @@ public sealed class ChangePropagationTests
     {
         await using var fake = FakeFreeSwitch.Start();
         await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
-        await harness.WaitUntilPushingAsync();
+        await harness.WaitUntilPushingAsync(fake);
         Assert.False(await harness.IsTransferredAsync("192.0.2.201", "12066418000"));
 
         await harness.InsertRuleAsync(901, "192.0.2.201/32");
@@ -124,7 +126,7 @@ public sealed class ChangePropagationTests
     {
         await using var fake = FakeFreeSwitch.Start();
         await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
-        await harness.WaitUntilPushingAsync();
+        await harness.WaitUntilPushingAsync(fake);
 
         await harness.Database.ExecuteAsync("UPDATE sip_profiles SET profile_data = JSON_SET(profile_data, '$.nonce-ttl', '90') WHERE name = 'default'");
 
@@ -137,7 +139,7 @@ public sealed class ChangePropagationTests
     {
         await using var fake = FakeFreeSwitch.Start();
         await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
-        await harness.WaitUntilPushingAsync();
+        await harness.WaitUntilPushingAsync(fake);
         var version = harness.Server.Snapshot!.Version;
 
         await harness.Database.ExecuteAsync("UPDATE sip_devices SET dir_params = '{\"password\":\"changed-secret\"}' WHERE username = '1002'");
@@ -162,6 +164,10 @@ public sealed class ChangePropagationTests
             return a.EventSocket.Nodes[0].Connected && b.EventSocket.Nodes[0].Connected
                 && (a.EventSocket.PushLockHeld ^ b.EventSocket.PushLockHeld);
         }, TimeSpan.FromSeconds(10), "both connected, exactly one holds the push lock");
+        await Eventually.TrueAsync(() => fake.Count("reloadacl") >= 1, TimeSpan.FromSeconds(5), "the holder's first reloadacl");
+        await Task.Delay(harness.MinReloadInterval);
+        Assert.Equal(1, fake.Count("reloadacl"));
+        fake.ClearCommands();
 
         await harness.InsertRuleAsync(903, "192.0.2.203/32");
         await Eventually.TrueAsync(() => fake.Count("reloadacl") >= 1, Deadline, "reloadacl");

@@ -10,11 +10,14 @@ namespace FsDirectory.Tests.EventSocket;
 /// <summary>A demo database, the real service, and the Event Socket nodes it is configured with.</summary>
 public sealed class EventSocketHarness : IAsyncDisposable
 {
-    private EventSocketHarness(TestDatabase database, FsDirectoryServer server)
+    private EventSocketHarness(TestDatabase database, FsDirectoryServer server, TimeSpan minReloadInterval)
     {
         Database = database;
         Server = server;
+        MinReloadInterval = minReloadInterval;
     }
+
+    public TimeSpan MinReloadInterval { get; }
 
     public TestDatabase Database { get; }
     public FsDirectoryServer Server { get; }
@@ -23,7 +26,7 @@ public sealed class EventSocketHarness : IAsyncDisposable
     {
         var database = await TestDatabase.CreateAsync(seed: true);
         var server = await FsDirectoryServer.StartAsync(database.ConnectionString, Settings(nodes, minReloadInterval));
-        return new EventSocketHarness(database, server);
+        return new EventSocketHarness(database, server, minReloadInterval ?? DefaultMinReloadInterval);
     }
 
     public static Dictionary<string, string?> Settings(IEnumerable<(string Address, string Password)> nodes, TimeSpan? minReloadInterval = null)
@@ -31,7 +34,7 @@ public sealed class EventSocketHarness : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             ["EventSocket:ReconnectInterval"] = "00:00:00.200",
-            ["EventSocket:MinReloadInterval"] = (minReloadInterval ?? TimeSpan.FromSeconds(2)).ToString(),
+            ["EventSocket:MinReloadInterval"] = (minReloadInterval ?? DefaultMinReloadInterval).ToString(),
         };
         var i = 0;
         foreach (var (address, password) in nodes)
@@ -44,19 +47,31 @@ public sealed class EventSocketHarness : IAsyncDisposable
         return settings;
     }
 
+    private static readonly TimeSpan DefaultMinReloadInterval = TimeSpan.FromSeconds(2);
+
     public Task<StatusResponse> StatusAsync() => StatusOf(Server);
 
     public static async Task<StatusResponse> StatusOf(FsDirectoryServer server) =>
         (await server.Client.GetFromJsonAsync<StatusResponse>("/api/status"))!;
 
-    /// <summary>Waits until every node is connected and this instance holds the push lock, so a change made next is pushed.</summary>
-    public async Task WaitUntilPushingAsync()
+    /// <summary>
+    /// Waits until every node is connected, this instance holds the push lease and its first
+    /// reloadacl as a new holder has reached <paramref name="nodes"/>, then lets MinReloadInterval
+    /// pass and forgets the commands: a change made next is pushed at once and counted alone.
+    /// </summary>
+    public async Task WaitUntilPushingAsync(params FakeFreeSwitch[] nodes)
     {
         await Eventually.TrueAsync(async () =>
         {
             var status = await StatusAsync();
             return status.EventSocket.PushLockHeld && status.EventSocket.Nodes.All(n => n.Connected);
         }, TimeSpan.FromSeconds(10), "nodes connected and push lock held");
+        await Eventually.TrueAsync(() => nodes.All(n => n.Count("reloadacl") >= 1), TimeSpan.FromSeconds(10), "the new holder's reloadacl");
+        await Task.Delay(MinReloadInterval);
+        foreach (var node in nodes)
+        {
+            node.ClearCommands();
+        }
     }
 
     /// <summary>An IP-auth call from <paramref name="source"/> on the default profile, as FreeSWITCH posts it.</summary>

@@ -52,6 +52,9 @@ public sealed class FakeFreeSwitch : IAsyncDisposable
 
     public void Restart() => Listen(Port);
 
+    /// <summary>Forgets the commands received so far (a test counts only what its own change caused).</summary>
+    public void ClearCommands() => _commands.Clear();
+
     private void Listen(int port)
     {
         _stop = new CancellationTokenSource();

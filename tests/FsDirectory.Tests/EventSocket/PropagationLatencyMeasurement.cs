@@ -35,6 +35,8 @@ public sealed class PropagationLatencyMeasurement(ITestOutputHelper output)
             var status = await EventSocketHarness.StatusOf(server);
             return status.EventSocket.PushLockHeld && status.EventSocket.Nodes[0].Connected;
         }, TimeSpan.FromSeconds(10), "pushing");
+        await Eventually.TrueAsync(() => fake.Count("reloadacl") == 1, TimeSpan.FromSeconds(10), "the new holder's reloadacl");
+        fake.ClearCommands();
 
         var toAnswer = new List<double>();
         var toNode = new List<double>();

@@ -6,15 +6,6 @@ namespace FsDirectory.Tests.FreeSwitch;
 
 public sealed class LogThrottleTests
 {
-    private sealed class ManualClock : TimeProvider
-    {
-        public long Ticks { get; set; }
-
-        public override long TimestampFrequency => 1_000;
-
-        public override long GetTimestamp() => Ticks;
-    }
-
     private sealed class Options(int perSecond) : IOptionsMonitor<FreeSwitchOptions>
     {
         public FreeSwitchOptions CurrentValue { get; } = new() { RequestLogLinesPerSecond = perSecond };

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Xml.Linq;
 using FsDirectory.Data;
 using FsDirectory.Hosting;
@@ -79,23 +78,10 @@ public sealed class FsDirectoryServer : IAsyncDisposable
     public Task ReloadAsync() =>
         Services.GetRequiredService<SnapshotReloader>().ReloadIfChangedAsync(force: true, CancellationToken.None);
 
-    public async Task<HttpResponseMessage> PostAsync(FreeSwitchForm form)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/freeswitch") { Content = form.ToContent() };
-        request.Headers.UserAgent.ParseAdd("freeswitch-xml/1.0");
-        return await Client.SendAsync(request);
-    }
+    public Task<HttpResponseMessage> PostAsync(FreeSwitchForm form) => Client.PostFormAsync(form);
 
     /// <summary>Posts a form, checks the FreeSWITCH contract (200, text/xml, declaration alone on its line) and parses the reply.</summary>
-    public async Task<XDocument> FetchAsync(FreeSwitchForm form)
-    {
-        using var response = await PostAsync(form);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/xml", response.Content.Headers.ContentType?.MediaType);
-        var text = await response.Content.ReadAsStringAsync();
-        FreeSwitchXml.AssertSurvivesPreprocessor(text);
-        return XDocument.Parse(text);
-    }
+    public Task<XDocument> FetchAsync(FreeSwitchForm form) => Client.FetchAsync(form);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace FsDirectory.Tests.Infrastructure;
 
 /// <summary>
@@ -36,23 +34,5 @@ public sealed class PrivateMariaDb : IAsyncDisposable
         await RunAsync("reset", Directory);
     }
 
-    private static async Task<string> RunAsync(string command, string directory)
-    {
-        var start = new ProcessStartInfo(Path.Combine(Paths.Root, "scripts", "mariadb.sh"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList = { command, directory },
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"mariadb.sh {command} failed ({process.ExitCode}): {await errors}");
-        }
-
-        return await output;
-    }
+    private static Task<string> RunAsync(string command, string directory) => Scripts.RunAsync("mariadb.sh", command, directory);
 }

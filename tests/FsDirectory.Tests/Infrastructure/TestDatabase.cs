@@ -54,18 +54,19 @@ public sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase(server, name);
     }
 
-    public async Task ApplyMigrationsAsync()
+    /// <summary>Every migration in name order, through this database's server or (a cluster node) <paramref name="through"/>.</summary>
+    public async Task ApplyMigrationsAsync(string? through = null)
     {
         foreach (var file in System.IO.Directory.GetFiles(Paths.Sql("migrations"), "*.sql").Order(StringComparer.Ordinal))
         {
-            await ApplyFileAsync(file);
+            await ApplyFileAsync(file, through);
         }
     }
 
     /// <summary>Runs `mariadb DB &lt; file` and fails the test with the client's error output.</summary>
-    public async Task ApplyFileAsync(string file)
+    public async Task ApplyFileAsync(string file, string? through = null)
     {
-        var builder = new MySqlConnectionStringBuilder(Server);
+        var builder = new MySqlConnectionStringBuilder(through ?? Server);
         var client = ClientPaths.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("the mariadb client is not installed");
         var start = new ProcessStartInfo(client)
