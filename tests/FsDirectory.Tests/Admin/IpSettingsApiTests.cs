@@ -186,6 +186,54 @@ public sealed class IpSettingsApiTests(AdminApiFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Concurrent_creates_of_one_network_prefix_and_profile_store_exactly_one_rule()
+    {
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => _admin.PostAsync("/api/ip-settings", Rule("198.18.60.0/24", prefix: "61"))));
+
+        var created = Assert.Single(results, static r => r.Status == HttpStatusCode.Created);
+        var id = created.Body.GetProperty("id").GetInt32();
+        Assert.All(results.Where(static r => r.Status != HttpStatusCode.Created), r =>
+        {
+            Assert.Equal(HttpStatusCode.Conflict, r.Status);
+            Assert.Equal(id, r.Body.GetProperty("existingId").GetInt32());
+        });
+        Assert.Equal(1, await fixture.Database.ScalarAsync<long>("SELECT COUNT(*) FROM ip_map WHERE ip = '198.18.60.0/24'"));
+        await _admin.SendAsync(HttpMethod.Delete, $"/api/ip-settings/{id}");
+    }
+
+    [Fact]
+    public async Task The_unique_rule_key_refuses_a_duplicate_even_where_the_read_check_misses_it()
+    {
+        // What a concurrent insert on another Galera node looks like from here: a row the read check
+        // (same prefix column) does not find, holding the key of the rule being created.
+        await fixture.Database.ExecuteAsync(
+            "INSERT INTO ip_map (id, name, ip, accountid, reseller_id, prefix, context, status, fsdir_rule_key) VALUES (60, 'keyed', '198.18.61.0/24', 2, 1, 'x', 'default', 1, '198.18.61.0/24|62|0')");
+        try
+        {
+            var (status, json) = await _admin.PostAsync("/api/ip-settings", Rule("198.18.61.0/24", prefix: "62"));
+
+            Assert.Equal(HttpStatusCode.Conflict, status);
+            Assert.Equal(60, json.GetProperty("existingId").GetInt32());
+            Assert.Equal(1, await fixture.Database.ScalarAsync<long>("SELECT COUNT(*) FROM ip_map WHERE ip = '198.18.61.0/24'"));
+        }
+        finally
+        {
+            await fixture.Database.ExecuteAsync("DELETE FROM ip_map WHERE id = 60");
+        }
+    }
+
+    [Fact]
+    public async Task A_plain_sql_edit_of_a_rules_network_frees_the_old_network_for_the_api()
+    {
+        var id = await _admin.CreateAsync(Rule("198.18.62.0/24", prefix: "63"));
+        await fixture.Database.ExecuteAsync("UPDATE ip_map SET ip = '198.18.63.0/24' WHERE id = @id", new { id });
+
+        Assert.Equal(1, await fixture.Database.ScalarAsync<long>("SELECT fsdir_rule_key IS NULL FROM ip_map WHERE id = @id", new { id }));
+        var again = await _admin.CreateAsync(Rule("198.18.62.0/24", prefix: "63"));
+        await _admin.PostAsync("/api/ip-settings/delete", new { ids = new[] { id, again } });
+    }
+
+    [Fact]
     public async Task Unknown_ids_get_404_problem_details()
     {
         var (status, json) = await _admin.GetAsync("/api/ip-settings/987654");

@@ -87,3 +87,52 @@ public sealed class AstppDatabaseTests(AstppDatabaseFixture fixture) : IClassFix
         Assert.Equal(("transfer", "12066418000 XML default"), Actions(document)[^1]);
     }
 }
+
+/// <summary>An ASTPP database that already holds duplicate rules when migration 005 arrives.</summary>
+public sealed class AstppDuplicateRulesTests
+{
+    private const string AdminKey = "astpp-admin-key-0123456789";
+
+    [Fact]
+    public async Task Migration_005_applies_over_existing_duplicates_keeps_them_and_the_problems_report_names_them()
+    {
+        await using var database = await TestDatabase.CreateEmptyAsync();
+        await database.ApplyFileAsync(Path.Combine(Paths.Shared, "fixtures", "astpp", "astpp-6.0-tables.sql"));
+        foreach (var file in System.IO.Directory.GetFiles(Paths.Sql("migrations"), "00[1-4]_*.sql").Order(StringComparer.Ordinal))
+        {
+            await database.ApplyFileAsync(file);
+        }
+
+        await database.ExecuteAsync(
+            """
+            INSERT INTO accounts (id, number, reseller_id, pricelist_id, reference, status, dialed_modify, type, deleted, notify_flag,
+              notify_email, invoice_interval, invoice_note, pin, first_used, expiry, charge_per_min, std_cid_translation, did_cid_translation)
+            VALUES (13, '7000000013', 0, 1, '', 0, '', 0, 0, 0, '', 0, '', '', NOW(), NOW(), '', '', ''),
+                   (14, '7000000014', 0, 1, '', 0, '', 0, 0, 0, '', 0, '', '', NOW(), NOW(), '', '', '');
+            INSERT INTO ip_map (id, name, ip, accountid, reseller_id, pricelist_id, prefix, context, status) VALUES
+              (1, 'first', '198.51.100.0/24', 13, 0, 0, '12345678*', 'default', 0),
+              (2, 'same again', '198.51.100.0/24', 14, 0, 0, '12345678*', 'default', 0),
+              (3, 'and again', '198.51.100.0/24', 13, 0, 0, '12345678*', 'default', 1);
+            """);
+
+        await database.ApplyMigrationsAsync();
+        await database.ApplyMigrationsAsync();
+
+        Assert.Equal(3, await database.ScalarAsync<long>("SELECT COUNT(*) FROM ip_map"));
+        Assert.Equal(1, await database.ScalarAsync<long>("SELECT COUNT(*) FROM ip_map WHERE fsdir_rule_key IS NOT NULL AND id = 1"));
+        Assert.Equal(2, await database.ScalarAsync<long>("SELECT COUNT(*) FROM ip_map WHERE fsdir_rule_key IS NULL"));
+
+        await using var server = await FsDirectoryServer.StartAsync(database.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Admin:ApiKeys:0:Key"] = AdminKey,
+            ["Admin:ApiKeys:0:Name"] = "ops",
+        });
+        var admin = new Admin.AdminClient(server, AdminKey);
+        var (_, problems) = await admin.GetAsync("/api/ip-settings/problems");
+        Assert.Contains(problems.EnumerateArray(), p => p.GetProperty("ruleId").GetInt32() == 2 && p.GetProperty("kind").GetString() == "tie" && p.GetProperty("otherRuleId").GetInt32() == 1);
+        var (status, conflict) = await admin.PostAsync("/api/ip-settings", new { name = "fourth", ip = "198.51.100.0/24", accountId = 13, prefix = "12345678*" });
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, status);
+        Assert.Equal(1, conflict.GetProperty("existingId").GetInt32());
+    }
+}
+

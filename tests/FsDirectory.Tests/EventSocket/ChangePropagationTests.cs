@@ -119,6 +119,10 @@ public sealed class ChangePropagationTests
 
         Assert.True(answered < Deadline);
         Assert.DoesNotContain(fake.Commands, c => c.StartsWith("sofia", StringComparison.Ordinal));
+        var metrics = await MetricsText.ScrapeAsync(harness.Server.Client);
+        Assert.Equal(1, MetricsText.Value(metrics, "fsdir_esl_push_lease_held"));
+        // The new holder's reloadacl at start-up, then this one.
+        Assert.Equal(2, MetricsText.Value(metrics, "fsdir_esl_pushes_total", $"node=\"{fake.Address}\"", "command=\"reloadacl\"", "result=\"ok\""));
     }
 
     [Fact]

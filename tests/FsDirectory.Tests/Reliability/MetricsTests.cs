@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Net;
 using FsDirectory.Tests.Infrastructure;
+using static FsDirectory.Tests.Infrastructure.MetricsText;
 
 namespace FsDirectory.Tests.Reliability;
 
@@ -66,29 +66,5 @@ public sealed class MetricsTests(MetricsFixture fixture) : IClassFixture<Metrics
         Assert.Contains("process_working_set_bytes", text, StringComparison.Ordinal);
     }
 
-    private async Task<string> ScrapeAsync()
-    {
-        using var response = await _server.Client.GetAsync("/metrics");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadAsStringAsync();
-    }
-
-    /// <summary>The sample of <paramref name="name"/> whose labels include all of <paramref name="labels"/>; 0 when the series does not exist yet.</summary>
-    private static double Value(string text, string name, params string[] labels)
-    {
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.StartsWith('#') || !(line.StartsWith(name + "{", StringComparison.Ordinal) || line.StartsWith(name + " ", StringComparison.Ordinal)))
-            {
-                continue;
-            }
-
-            if (labels.All(l => line.Contains(l, StringComparison.Ordinal)))
-            {
-                return double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
-    }
+    private Task<string> ScrapeAsync() => MetricsText.ScrapeAsync(_server.Client);
 }
