@@ -32,52 +32,89 @@ public sealed class PushLeaseTests
         }
     }
 
+    /// <summary>A database with the lease row, one connection, and the contenders that tick on it in turn.</summary>
+    private sealed class LeaseTable : IAsyncDisposable
+    {
+        private LeaseTable(TestDatabase database, MySqlConnection connection)
+        {
+            Database = database;
+            Connection = connection;
+        }
+
+        public TestDatabase Database { get; }
+
+        public MySqlConnection Connection { get; }
+
+        public static async Task<LeaseTable> CreateAsync()
+        {
+            var database = await TestDatabase.CreateAsync(seed: false);
+            return new LeaseTable(database, await OpenAsync(database));
+        }
+
+        public async Task TickAsync(params Contender[] contenders)
+        {
+            foreach (var contender in contenders)
+            {
+                await contender.Lease.TickAsync(Connection, default);
+            }
+        }
+
+        public static async Task<MySqlConnection> OpenAsync(TestDatabase database)
+        {
+            var connection = new MySqlConnection(database.ConnectionString);
+            await connection.OpenAsync();
+            return connection;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Connection.DisposeAsync();
+            await Database.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task A_free_lease_is_taken_by_the_first_instance_and_watched_by_the_second()
     {
-        await using var database = await TestDatabase.CreateAsync(seed: false);
-        await using var connection = await OpenAsync(database);
+        await using var table = await LeaseTable.CreateAsync();
         var a = new Contender("a").Start();
         var b = new Contender("b").Start();
 
-        await a.Lease.TickAsync(connection, default);
-        await b.Lease.TickAsync(connection, default);
+        await table.TickAsync(a, b);
 
         Assert.True(a.Lease.IsHolder);
         Assert.Equal(1, a.TakeOvers);
         Assert.False(b.Lease.IsHolder);
         Assert.Equal("a", b.Lease.View().Holder);
-        Assert.Equal("a", await database.ScalarAsync<string>("SELECT holder FROM fsdir_lease WHERE name = 'esl_push'"));
+        Assert.Equal("a", await table.Database.ScalarAsync<string>("SELECT holder FROM fsdir_lease WHERE name = 'esl_push'"));
     }
 
     [Fact]
     public async Task A_silent_holder_stops_pushing_before_the_watcher_may_take_over_and_the_watcher_then_does()
     {
-        await using var database = await TestDatabase.CreateAsync(seed: false);
-        await using var connection = await OpenAsync(database);
+        await using var table = await LeaseTable.CreateAsync();
         var a = new Contender("a").Start();
         var b = new Contender("b").Start();
-        await a.Lease.TickAsync(connection, default);
-        await b.Lease.TickAsync(connection, default);
+        await table.TickAsync(a, b);
 
         // a goes silent (its renewals fail); both clocks run on.
         a.Clock.Advance(Defaults.HoldFor);
         b.Clock.Advance(Defaults.HoldFor);
-        await b.Lease.TickAsync(connection, default);
+        await table.TickAsync(b);
         Assert.False(a.Lease.IsHolder);
         Assert.False(b.Lease.IsHolder);
 
         b.Clock.Advance(Defaults.TakeoverAfter - Defaults.HoldFor - TimeSpan.FromMilliseconds(1));
-        await b.Lease.TickAsync(connection, default);
+        await table.TickAsync(b);
         Assert.False(b.Lease.IsHolder);
 
         b.Clock.Advance(TimeSpan.FromMilliseconds(1));
-        await b.Lease.TickAsync(connection, default);
+        await table.TickAsync(b);
         Assert.True(b.Lease.IsHolder);
         Assert.Equal(1, b.TakeOvers);
 
         // a comes back: its renewal names a term that is over, so it stays a watcher.
-        await a.Lease.TickAsync(connection, default);
+        await table.TickAsync(a);
         Assert.False(a.Lease.IsHolder);
         Assert.Equal("b", a.Lease.View().Holder);
         Assert.Equal(2, a.Lease.View().Term);
@@ -86,18 +123,16 @@ public sealed class PushLeaseTests
     [Fact]
     public async Task A_holder_that_keeps_renewing_is_never_taken_over()
     {
-        await using var database = await TestDatabase.CreateAsync(seed: false);
-        await using var connection = await OpenAsync(database);
+        await using var table = await LeaseTable.CreateAsync();
         var a = new Contender("a").Start();
         var b = new Contender("b").Start();
-        await a.Lease.TickAsync(connection, default);
+        await table.TickAsync(a);
 
         for (var i = 0; i < 20; i++)
         {
             a.Clock.Advance(Defaults.RenewInterval);
             b.Clock.Advance(Defaults.RenewInterval);
-            await a.Lease.TickAsync(connection, default);
-            await b.Lease.TickAsync(connection, default);
+            await table.TickAsync(a, b);
             Assert.True(a.Lease.IsHolder);
             Assert.False(b.Lease.IsHolder);
         }
@@ -109,15 +144,14 @@ public sealed class PushLeaseTests
     [Fact]
     public async Task A_holder_whose_hold_lapsed_resyncs_when_it_renews_again()
     {
-        await using var database = await TestDatabase.CreateAsync(seed: false);
-        await using var connection = await OpenAsync(database);
+        await using var table = await LeaseTable.CreateAsync();
         var a = new Contender("a").Start();
-        await a.Lease.TickAsync(connection, default);
+        await table.TickAsync(a);
 
         // The database did not answer for longer than HoldFor, and nobody else took over meanwhile.
         a.Clock.Advance(Defaults.HoldFor + TimeSpan.FromSeconds(1));
         Assert.False(a.Lease.IsHolder);
-        await a.Lease.TickAsync(connection, default);
+        await table.TickAsync(a);
 
         Assert.True(a.Lease.IsHolder);
         Assert.Equal(2, a.TakeOvers);
@@ -126,15 +160,13 @@ public sealed class PushLeaseTests
     [Fact]
     public async Task A_released_lease_is_taken_at_once_by_the_next_instance()
     {
-        await using var database = await TestDatabase.CreateAsync(seed: false);
-        await using var connection = await OpenAsync(database);
+        await using var table = await LeaseTable.CreateAsync();
         var a = new Contender("a").Start();
         var b = new Contender("b").Start();
-        await a.Lease.TickAsync(connection, default);
-        await b.Lease.TickAsync(connection, default);
+        await table.TickAsync(a, b);
 
-        await a.Lease.ReleaseAsync(connection, default);
-        await b.Lease.TickAsync(connection, default);
+        await a.Lease.ReleaseAsync(table.Connection, default);
+        await table.TickAsync(b);
 
         Assert.False(a.Lease.IsHolder);
         Assert.True(b.Lease.IsHolder);
@@ -143,19 +175,17 @@ public sealed class PushLeaseTests
     [Fact]
     public async Task Of_two_instances_that_both_see_a_dead_holder_exactly_one_takes_over()
     {
-        await using var database = await TestDatabase.CreateAsync(seed: false);
-        await using var connection = await OpenAsync(database);
+        await using var table = await LeaseTable.CreateAsync();
         var dead = new Contender("dead").Start();
-        await dead.Lease.TickAsync(connection, default);
+        await table.TickAsync(dead);
         var b = new Contender("b").Start();
         var c = new Contender("c").Start();
-        await b.Lease.TickAsync(connection, default);
-        await c.Lease.TickAsync(connection, default);
+        await table.TickAsync(b, c);
         b.Clock.Advance(Defaults.TakeoverAfter);
         c.Clock.Advance(Defaults.TakeoverAfter);
 
-        await using var other = await OpenAsync(database);
-        await Task.WhenAll(b.Lease.TickAsync(connection, default), c.Lease.TickAsync(other, default));
+        await using var other = await LeaseTable.OpenAsync(table.Database);
+        await Task.WhenAll(b.Lease.TickAsync(table.Connection, default), c.Lease.TickAsync(other, default));
 
         Assert.True(b.Lease.IsHolder ^ c.Lease.IsHolder);
         Assert.Equal(1, b.TakeOvers + c.TakeOvers);
@@ -171,12 +201,5 @@ public sealed class PushLeaseTests
 
         Assert.True(new ClusterOptionsValidator().Validate(null, options).Failed);
         Assert.False(new ClusterOptionsValidator().Validate(null, new ClusterOptions()).Failed);
-    }
-
-    private static async Task<MySqlConnection> OpenAsync(TestDatabase database)
-    {
-        var connection = new MySqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        return connection;
     }
 }
