@@ -3,6 +3,7 @@ using FsDirectory.Acl;
 using FsDirectory.Data;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
+using FsDirectory.Metrics;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -84,7 +85,8 @@ public class DialplanAnswerBenchmarks
     public void Setup()
     {
         _snapshot = Fixtures.Snapshot(100_000, devices: 0);
-        _answers = new DialplanAnswers(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()), TimeProvider.System, NullLogger<DialplanAnswers>.Instance);
+        _answers = new DialplanAnswers(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()),
+            new FsDirectoryMetrics(new SnapshotHolder(), new ReloadStatus(), TimeProvider.System), TimeProvider.System, NullLogger<DialplanAnswers>.Instance);
         var rule = _snapshot.UsableRules.First(r => r.Prefix.Length > 0 && r.Network.IsV4);
         _hit = Fixtures.Dialplan(new IpAddressKey(rule.Network.Bits, true).ToString(), rule.Prefix + BenchData.Tail);
         _miss = Fixtures.Dialplan("192.0.2.1", rule.Prefix + BenchData.Tail);

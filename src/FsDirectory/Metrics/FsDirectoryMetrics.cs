@@ -25,6 +25,9 @@ public sealed class FsDirectoryMetrics
             "Time to answer a mod_xml_curl fetch once its form is read, by section.",
             new HistogramConfiguration { LabelNames = ["section"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 16) });
 
+        UntrustedXAuthIp = factory.CreateCounter("fsdir_x_auth_ip_untrusted_total",
+            "Dialplan fetches carrying an X-AUTH-IP header from a source that is not a trusted proxy of the call's profile: the header was ignored (a spoof attempt, or a proxy missing from fsdir_trusted_proxies).");
+
         var age = factory.CreateGauge("fsdir_snapshot_age_seconds", "Seconds since the snapshot being served was loaded (absent data: -1).");
         var version = factory.CreateGauge("fsdir_snapshot_version", "Sequence number of the snapshot being served (0 before the first load).");
         var rows = factory.CreateGauge("fsdir_snapshot_rows", "Rows in the snapshot being served, by kind.", new GaugeConfiguration { LabelNames = ["kind"] });
@@ -52,6 +55,8 @@ public sealed class FsDirectoryMetrics
     public Counter Requests { get; }
 
     public Histogram Duration { get; }
+
+    public Counter UntrustedXAuthIp { get; }
 
     public static string SectionLabel(string section)
     {
