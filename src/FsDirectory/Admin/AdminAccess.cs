@@ -70,6 +70,35 @@ public sealed partial class AdminAccess(IOptionsMonitor<AdminOptions> options, I
             : next(context);
     }
 
+    /// <summary>
+    /// Filter for operator-level settings (trusted proxies): as <see cref="RequireKey"/>, and 403 for a key
+    /// bound to a reseller. A proxy vouches for every caller of every reseller, so only the operator may list one.
+    /// </summary>
+    public static ValueTask<object?> RequireOperatorKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var access = context.HttpContext.RequestServices.GetRequiredService<AdminAccess>();
+        if (!access.Enabled)
+        {
+            return ValueTask.FromResult<object?>(TypedResults.NotFound());
+        }
+
+        if (access.Authenticate(context.HttpContext) is { } failure)
+        {
+            return ValueTask.FromResult<object?>(failure);
+        }
+
+        if (access.Find(PresentedKey(context.HttpContext.Request)) is { ResellerId: not null } key)
+        {
+            access.LogRejected(context.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?", $"key '{key.Name}' is bound to a reseller and this is an operator setting");
+            return ValueTask.FromResult<object?>(TypedResults.Problem(
+                "This is an operator setting: API keys bound to a reseller (ResellerId) cannot read or change it.",
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Forbidden"));
+        }
+
+        return next(context);
+    }
+
     /// <summary>Filter for the explain endpoint: the API key when keys are configured, otherwise loopback clients only.</summary>
     public static ValueTask<object?> RequireKeyOrLoopback(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

@@ -57,6 +57,7 @@ public static class FsDirectoryComposition
         app.MapIpAuthApi();
         app.MapStatus();
         app.MapAdmin();
+        app.MapTrustedProxies();
         app.MapFsDirectoryMetrics();
         return app;
     }
