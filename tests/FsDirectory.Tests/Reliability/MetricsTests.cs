@@ -74,7 +74,7 @@ public sealed class MetricsTests(MetricsFixture fixture) : IClassFixture<Metrics
     }
 
     /// <summary>The sample of <paramref name="name"/> whose labels include all of <paramref name="labels"/>; 0 when the series does not exist yet.</summary>
-    private static double Value(string text, string name, params string[] labels)
+    internal static double Value(string text, string name, params string[] labels)
     {
         foreach (var line in text.Split('\n'))
         {
