@@ -189,6 +189,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
         IReadOnlyList<TrustedProxyRow> rows, List<SipProfile> profiles, Dictionary<int, SipProfileRow> profileRows, List<DataProblem> problems)
     {
         var proxies = new List<TrustedProxy>(rows.Count);
+        var activeProfiles = profiles.ToDictionary(static p => p.Id);
         foreach (var row in rows.Where(static r => r.Status == 0).OrderBy(static r => r.Id))
         {
             void Fail(string problem) => problems.Add(new DataProblem(ProxiesTable, row.Id, problem));
@@ -209,11 +210,9 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             if (row.SipProfileId != 0)
             {
                 // Fail closed: a proxy meant for one profile never becomes trusted on all of them.
-                if (profiles.Find(p => p.Id == row.SipProfileId) is not { } own)
+                if (OwnProfile(row.SipProfileId, activeProfiles, profileRows, out var problem) is not { } own)
                 {
-                    Fail(profileRows.ContainsKey(row.SipProfileId)
-                        ? $"sip profile {row.SipProfileId} is inactive or invalid"
-                        : $"sip profile {row.SipProfileId} does not exist");
+                    Fail(problem);
                     continue;
                 }
 
@@ -224,6 +223,19 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
         }
 
         return new TrustedProxies(proxies, profiles.Select(static p => p.Name));
+    }
+
+    /// <summary>The active, valid profile a row is bound to by id; or null, and why.</summary>
+    private static SipProfile? OwnProfile(int id, Dictionary<int, SipProfile> activeProfiles, Dictionary<int, SipProfileRow> profileRows, out string problem)
+    {
+        problem = string.Empty;
+        if (activeProfiles.TryGetValue(id, out var profile))
+        {
+            return profile;
+        }
+
+        problem = profileRows.ContainsKey(id) ? $"sip profile {id} is inactive or invalid" : $"sip profile {id} does not exist";
+        return null;
     }
 
     private static SipProfile? ResolveDefaultProfile(string? setting, List<SipProfile> profiles, out string? problem)
@@ -316,11 +328,9 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             string? profile;
             if (row.SipProfileId != 0)
             {
-                if (!activeProfiles.TryGetValue(row.SipProfileId, out var own))
+                if (OwnProfile(row.SipProfileId, activeProfiles, profileRows, out var profileProblem) is not { } own)
                 {
-                    Fail(profileRows.ContainsKey(row.SipProfileId)
-                        ? $"sip profile {row.SipProfileId} is inactive or invalid"
-                        : $"sip profile {row.SipProfileId} does not exist");
+                    Fail(profileProblem);
                     continue;
                 }
 

@@ -45,6 +45,7 @@ public sealed class FsDirectoryMetrics
             rows.WithLabels("devices").Set(snapshot?.Devices.Count ?? 0);
             rows.WithLabels("profiles").Set(snapshot?.Profiles.Count ?? 0);
             rows.WithLabels("problems").Set(snapshot?.Problems.Count ?? 0);
+            rows.WithLabels("trusted_proxies").Set(snapshot?.Proxies.All.Count ?? 0);
             reachable.Set(reload.DatabaseReachable ? 1 : 0);
             contact.Set(reload.LastDatabaseContact is { } last ? (now - last).TotalSeconds : -1);
         });
