@@ -16,7 +16,8 @@ public static class CliApp
     public const int Refused = 1;
     public const int Usage = 2;
 
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+    // Printed for a person on a terminal: quotes and '<' as they are, not \u0027 escapes.
+    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public const string Help = """
         fsdir [--url URL] [--api-key KEY] COMMAND ...
