@@ -105,7 +105,8 @@ public sealed class EndToEndBenchmark
                 var measured = new List<Measurement>();
                 for (var round = 1; round <= rounds; round++)
                 {
-                    foreach (var scenario in scenarios)
+                    // Every other round runs the scenarios in reverse, so that no scenario always follows the same one.
+                    foreach (var scenario in round % 2 == 1 ? scenarios : Enumerable.Reverse(scenarios))
                     {
                         var m = await MeasureAsync(host, scenario, keepAlive);
                         measured.Add(m);

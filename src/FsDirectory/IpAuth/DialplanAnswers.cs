@@ -105,7 +105,8 @@ public sealed partial class DialplanAnswers(
         IpAuthDecision Rejected(string reason, IpRule? rule = null) =>
             new(rule, null, null, reason) { Source = source, Matched = matched, Proxy = proxy, UntrustedHeader = proxy is null && xAuthIp is not null };
 
-        // Without a header the proxy's call is matched as its own (a proxy address alone is rarely a customer).
+        // From a trusted proxy the header names the caller; without one the call is matched as the proxy's
+        // own (a proxy's address alone is rarely a customer). Anything but one address is refused, not guessed at.
         if (proxy is not null && xAuthIp is not null && !IpAddressKey.TryParseExact(xAuthIp, out matched))
         {
             matched = source;
@@ -120,10 +121,11 @@ public sealed partial class DialplanAnswers(
         var rule = snapshot.Rules.Match(matched, number, profile);
         if (rule is null)
         {
-            var address = proxy is null ? "the source address" : $"{matched} (relayed by trusted proxy {source})";
-            return Rejected(profile is null
-                ? $"no usable IP rule matches {address} and number"
-                : $"no usable IP rule matches {address} and number on profile {profile}");
+            return Rejected(proxy is not null
+                ? $"no usable IP rule matches {matched} (relayed by trusted proxy {source}) and number{(profile is null ? string.Empty : " on profile " + profile)}"
+                : profile is null
+                    ? "no usable IP rule matches the source address and number"
+                    : $"no usable IP rule matches the source address and number on profile {profile}");
         }
 
         var stripped = number[rule.Prefix.Length..];
