@@ -3,6 +3,7 @@ using FsDirectory.Acl;
 using FsDirectory.Data;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
+using FsDirectory.Metrics;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -69,6 +70,7 @@ public class AclConfBenchmarks
         Profiles = _snapshot.Profiles,
         DefaultProfile = _snapshot.DefaultProfile,
         Problems = _snapshot.Problems,
+        Proxies = _snapshot.Proxies,
     };
 }
 
@@ -78,17 +80,21 @@ public class DialplanAnswerBenchmarks
     private Snapshot _snapshot = null!;
     private DialplanAnswers _answers = null!;
     private FreeSwitchRequest _hit = null!;
+    private FreeSwitchRequest _proxied = null!;
     private FreeSwitchRequest _miss = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _snapshot = Fixtures.Snapshot(100_000, devices: 0);
-        _answers = new DialplanAnswers(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()), TimeProvider.System, NullLogger<DialplanAnswers>.Instance);
+        _answers = new DialplanAnswers(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()),
+            new FsDirectoryMetrics(new SnapshotHolder(), new ReloadStatus(), TimeProvider.System), TimeProvider.System, NullLogger<DialplanAnswers>.Instance);
         var rule = _snapshot.UsableRules.First(r => r.Prefix.Length > 0 && r.Network.IsV4);
         _hit = Fixtures.Dialplan(new IpAddressKey(rule.Network.Bits, true).ToString(), rule.Prefix + BenchData.Tail);
+        _proxied = Fixtures.Dialplan(BenchData.Proxy, rule.Prefix + BenchData.Tail, xAuthIp: new IpAddressKey(rule.Network.Bits, true).ToString());
         _miss = Fixtures.Dialplan("192.0.2.1", rule.Prefix + BenchData.Tail);
-        if (_answers.Answer(_hit, _snapshot).Outcome != "answered" || _answers.Answer(_miss, _snapshot).Outcome != "rejected")
+        if (_answers.Answer(_hit, _snapshot).Outcome != "answered" || _answers.Answer(_miss, _snapshot).Outcome != "rejected"
+            || !System.Text.Encoding.UTF8.GetString(_answers.Answer(_proxied, _snapshot).Body.Span).Contains("fsdir_source_ip=", StringComparison.Ordinal))
         {
             throw new InvalidOperationException("benchmark requests do not hit and miss as intended");
         }
@@ -96,6 +102,9 @@ public class DialplanAnswerBenchmarks
 
     [Benchmark]
     public int Dialplan_hit_with_prefix() => _answers.Answer(_hit, _snapshot).Body.Length;
+
+    [Benchmark]
+    public int Dialplan_hit_with_prefix_via_proxy() => _answers.Answer(_proxied, _snapshot).Body.Length;
 
     [Benchmark]
     public int Dialplan_miss() => _answers.Answer(_miss, _snapshot).Body.Length;
@@ -121,9 +130,15 @@ public static class Fixtures
         throw new InvalidOperationException("FsDirectory.sln not found above " + AppContext.BaseDirectory);
     }
 
-    public static FreeSwitchRequest Dialplan(string source, string number)
+    /// <param name="xAuthIp">With a value: the real proxied capture, relayed from <paramref name="source"/> for this caller.</param>
+    public static FreeSwitchRequest Dialplan(string source, string number, string? xAuthIp = null)
     {
-        var fields = QueryHelpers.ParseQuery(FreeSwitchForm("dialplan-acl-authed-tech-prefix"));
+        var fields = QueryHelpers.ParseQuery(FreeSwitchForm(xAuthIp is null ? "dialplan-acl-authed-tech-prefix" : "dialplan-proxied-x-auth-ip"));
+        if (xAuthIp is not null)
+        {
+            fields["variable_sip_h_X-AUTH-IP"] = xAuthIp;
+        }
+
         fields["Hunt-Network-Addr"] = source;
         fields["Caller-Network-Addr"] = source;
         fields["Caller-Destination-Number"] = number;

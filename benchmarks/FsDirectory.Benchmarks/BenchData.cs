@@ -31,6 +31,9 @@ public static class BenchData
     public const int Accounts = 20_000;
     public const string Tail = "12066418000";
 
+    /// <summary>The one trusted SIP proxy (on every profile), in the benchmarking range no rule covers.</summary>
+    public const string Proxy = "198.18.0.1";
+
     /// <summary>Sources no rule covers: TEST-NET-1 and an IPv6 range outside 2001:db8::/32.</summary>
     public static readonly IpNetwork MissV4 = IpNetwork.Parse("192.0.2.0/24");
     public static readonly IpNetwork MissV6 = IpNetwork.Parse("3fff:ffff::/32");
@@ -148,6 +151,8 @@ public static class BenchData
             Profiles = [new SipProfileRow { Id = 1, Name = "default", SipIp = "127.0.0.1", SipPort = "5060", ProfileData = ProfileData, Status = 0 }],
             Gateways = [],
             DefaultSipProfileSetting = null,
+            // Configured in every run, so that direct calls pay for the proxy check as they do in production.
+            TrustedProxies = [new TrustedProxyRow { Id = 1, Name = "bench proxy", Ip = Proxy + "/32", SipProfileId = 0, Status = 0 }],
         };
     }
 

@@ -7,7 +7,7 @@ using System.Text.Json;
 namespace FsDirectory.Cli;
 
 /// <summary>
-/// `fsdir`: the IP-settings admin API for scripts. Every check happens on the server; this only
+/// `fsdir`: the IP-settings and trusted-proxy admin API for scripts. Every check happens on the server; this only
 /// turns arguments into requests and problem details into a message and an exit code.
 /// </summary>
 public static class CliApp
@@ -16,7 +16,8 @@ public static class CliApp
     public const int Refused = 1;
     public const int Usage = 2;
 
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+    // Printed for a person on a terminal: quotes and '<' as they are, not \u0027 escapes.
+    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public const string Help = """
         fsdir [--url URL] [--api-key KEY] COMMAND ...
@@ -27,10 +28,16 @@ public static class CliApp
           delete ID...              delete the rules (all or none)
           enable ID...              set status 0 (all or none)
           disable ID...             set status 1 (all or none)
-          resolve IP NUMBER [PROFILE]
+          resolve IP NUMBER [PROFILE] [--via PROXY]
+                                    why a call from IP (relayed by PROXY with X-AUTH-IP: IP) is accepted or refused
           problems                  unusable, tied and shadowed rules
           import FILE.csv           create every line or none (header: name,ip,accountId,prefix,sipProfileId,context,status)
           export [FILE.csv]         all visible rules as CSV (stdout without FILE)
+
+          proxy list                trusted SIP proxies (operator keys only)
+          proxy add --name NAME --ip IP[/LEN] [--profile ID] [--inactive]
+                                    trust X-AUTH-IP from these addresses (profile 0 or omitted: every profile)
+          proxy delete ID
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler = null)
@@ -88,10 +95,11 @@ public static class CliApp
                 "delete" => await IdsAsync(client, "/api/ip-settings/delete", operands, null, stdout, stderr),
                 "enable" => await IdsAsync(client, "/api/ip-settings/status", operands, 0, stdout, stderr),
                 "disable" => await IdsAsync(client, "/api/ip-settings/status", operands, 1, stdout, stderr),
-                "resolve" when operands.Count is 2 or 3 => await ResolveAsync(client, operands, stdout, stderr),
+                "resolve" => await ResolveAsync(client, operands, stdout, stderr),
                 "problems" => await PrintAsync(await client.GetAsync(new Uri("/api/ip-settings/problems", UriKind.Relative)), stdout, stderr),
                 "import" when operands.Count == 1 => await ImportAsync(client, operands[0], stdout, stderr),
                 "export" when operands.Count <= 1 => await ExportAsync(client, operands.FirstOrDefault(), stdout, stderr),
+                "proxy" => await ProxyAsync(client, operands, stdout, stderr),
                 _ => await UsageAsync(stderr, $"unknown command or wrong arguments: {string.Join(' ', rest)}"),
             };
         }
@@ -239,9 +247,78 @@ public static class CliApp
 
     private static async Task<int> ResolveAsync(HttpClient client, List<string> operands, TextWriter stdout, TextWriter stderr)
     {
+        string? via = null;
+        var at = operands.IndexOf("--via");
+        if (at >= 0)
+        {
+            via = at + 1 < operands.Count ? operands[at + 1] : throw new UsageException("--via needs a value");
+            operands.RemoveRange(at, 2);
+        }
+
+        if (operands.Count is not (2 or 3))
+        {
+            throw new UsageException("resolve IP NUMBER [PROFILE] [--via PROXY]");
+        }
+
         var query = $"ip={Uri.EscapeDataString(operands[0])}&number={Uri.EscapeDataString(operands[1])}"
-            + (operands.Count == 3 ? $"&profile={Uri.EscapeDataString(operands[2])}" : string.Empty);
+            + (operands.Count == 3 ? $"&profile={Uri.EscapeDataString(operands[2])}" : string.Empty)
+            + (via is null ? string.Empty : $"&via={Uri.EscapeDataString(via)}");
         return await PrintAsync(await client.GetAsync(new Uri("/api/ip-auth/resolve?" + query, UriKind.Relative)), stdout, stderr);
+    }
+
+    private static async Task<int> ProxyAsync(HttpClient client, List<string> operands, TextWriter stdout, TextWriter stderr)
+    {
+        switch (operands.FirstOrDefault())
+        {
+            case "list" when operands.Count == 1:
+                using (var response = await client.GetAsync(new Uri("/api/trusted-proxies", UriKind.Relative)))
+                {
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        return await ProblemAsync(response, stderr);
+                    }
+
+                    using var list = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                    await stdout.WriteLineAsync("id\tstatus\tprofile\tip\tname\tproblem");
+                    foreach (var proxy in list.RootElement.EnumerateArray())
+                    {
+                        await stdout.WriteLineAsync(string.Join('\t',
+                            proxy.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture),
+                            proxy.GetProperty("status").GetInt32() == 0 ? "active" : "inactive",
+                            proxy.GetProperty("sipProfileId").GetInt32() is var profile and not 0 ? profile.ToString(CultureInfo.InvariantCulture) : "every",
+                            proxy.GetProperty("ip").GetString(),
+                            proxy.GetProperty("name").GetString(),
+                            proxy.GetProperty("problem").GetString()));
+                    }
+
+                    return Ok;
+                }
+
+            case "add":
+                var options = Options(operands.Skip(1).ToList());
+                if (options.Keys.Except(["--name", "--ip", "--profile", "--inactive"]).FirstOrDefault() is { } unknown)
+                {
+                    throw new UsageException($"unknown option {unknown}");
+                }
+
+                var body = new
+                {
+                    name = options.GetValueOrDefault("--name"),
+                    ip = options.GetValueOrDefault("--ip"),
+                    sipProfileId = Number(options, "--profile"),
+                    status = options.ContainsKey("--inactive") ? 1 : 0,
+                };
+                return await PrintAsync(await client.PostAsJsonAsync(new Uri("/api/trusted-proxies", UriKind.Relative), body), stdout, stderr);
+
+            case "delete" when operands.Count == 2:
+                var id = int.TryParse(operands[1], NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+                    ? parsed
+                    : throw new UsageException($"'{operands[1]}' is not a proxy id");
+                return await PrintAsync(await client.DeleteAsync(new Uri($"/api/trusted-proxies/{id}", UriKind.Relative)), stdout, stderr);
+
+            default:
+                throw new UsageException("proxy list | proxy add --name NAME --ip IP [--profile ID] [--inactive] | proxy delete ID");
+        }
     }
 
     private static async Task<int> ImportAsync(HttpClient client, string file, TextWriter stdout, TextWriter stderr)

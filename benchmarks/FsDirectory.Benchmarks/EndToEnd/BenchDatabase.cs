@@ -13,7 +13,7 @@ public static class BenchDatabase
     // TRUNCATE skips the change-tracking triggers: the service is not running while the data is replaced.
     private const string Clear = """
         TRUNCATE TABLE ip_map; TRUNCATE TABLE sip_devices; TRUNCATE TABLE accounts; TRUNCATE TABLE gateways;
-        TRUNCATE TABLE sip_profiles; DELETE FROM `system` WHERE name = 'ip_auth_default_sip_profile';
+        TRUNCATE TABLE sip_profiles; TRUNCATE TABLE fsdir_trusted_proxies; DELETE FROM `system` WHERE name = 'ip_auth_default_sip_profile';
         """;
 
     public static async Task<TimeSpan> LoadAsync(string connectionString, SnapshotData data)
@@ -28,6 +28,8 @@ public static class BenchDatabase
 
         await InsertAsync(connection, "sip_profiles", ["id", "name", "sip_ip", "sip_port", "profile_data", "status"],
             data.Profiles, p => [p.Id, p.Name, p.SipIp, p.SipPort, p.ProfileData, p.Status]);
+        await InsertAsync(connection, "fsdir_trusted_proxies", ["id", "name", "ip", "sip_profile_id", "status"],
+            data.TrustedProxies, p => [p.Id, p.Name, p.Ip, p.SipProfileId, p.Status]);
         await InsertAsync(connection, "accounts", ["id", "number", "reseller_id", "pricelist_id", "status", "type", "deleted"],
             data.Accounts, a => [a.Id, a.Number, a.ResellerId, a.PricelistId, a.Status, 0, a.Deleted]);
         await InsertAsync(connection, "sip_devices", ["id", "username", "accountid", "reseller_id", "dir_params", "dir_vars", "status"],

@@ -49,16 +49,19 @@ public sealed class EndToEndBenchmark
             Arg("--out") ?? ".data/bench-results.md");
         // --million-only: just the 1M-rule memory figure (skips the 100k throughput runs).
         var millionOnly = args.Contains("--million-only");
-        await bench.RunAllAsync(millionOnly || args.Contains("--million"), millionOnly, Arg("--only"));
+        // --rounds N: every scenario measured N times in interleaved rounds, the median round reported, so
+        // that scenarios compared with each other saw the same (shared, noisy) machine.
+        var rounds = int.TryParse(Arg("--rounds"), System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
+        await bench.RunAllAsync(millionOnly || args.Contains("--million"), millionOnly, Arg("--only"), rounds);
         return 0;
     }
 
-    private async Task RunAllAsync(bool million, bool millionOnly, string? only)
+    private async Task RunAllAsync(bool million, bool millionOnly, string? only, int rounds)
     {
         var report = new StringBuilder();
         if (!millionOnly)
         {
-            await RunThroughputAsync(report, only);
+            await RunThroughputAsync(report, only, rounds);
         }
 
         if (million)
@@ -71,7 +74,7 @@ public sealed class EndToEndBenchmark
         Console.WriteLine($"written to {_output}");
     }
 
-    private async Task RunThroughputAsync(StringBuilder report, string? only)
+    private async Task RunThroughputAsync(StringBuilder report, string? only, int rounds)
     {
         var rules = BenchData.Rules(100_000, RuleFamily.Mixed);
         var data = BenchData.Rows(rules, devices: 100_000);
@@ -96,19 +99,29 @@ public sealed class EndToEndBenchmark
             }
 
             var results = new List<Measurement>();
+            var everyRound = new List<Measurement>();
             foreach (var keepAlive in new[] { false, true })
             {
-                foreach (var scenario in scenarios)
+                var measured = new List<Measurement>();
+                for (var round = 1; round <= rounds; round++)
                 {
-                    var m = await MeasureAsync(host, scenario, keepAlive);
-                    results.Add(m);
-                    Console.WriteLine($"  {(keepAlive ? "keep-alive" : "new conn"),-10} {scenario.Name,-26} {m.MaxPerSecond,8:F0}/s  cpu {m.CpuMicrosPerRequest,6:F0} us/req  p50 {m.P50Ms:F2} ms  p99 {m.P99Ms:F2} ms @ {m.HalfRate:F0}/s  errors {m.Errors}");
+                    // Every other round runs the scenarios in reverse, so that no scenario always follows the same one.
+                    foreach (var scenario in round % 2 == 1 ? scenarios : Enumerable.Reverse(scenarios))
+                    {
+                        var m = await MeasureAsync(host, scenario, keepAlive);
+                        measured.Add(m);
+                        everyRound.Add(m);
+                        Console.WriteLine($"  {(keepAlive ? "keep-alive" : "new conn"),-10} {scenario.Name,-26} {m.MaxPerSecond,8:F0}/s  cpu {m.CpuMicrosPerRequest,6:F0} us/req  p50 {m.P50Ms:F2} ms  p99 {m.P99Ms:F2} ms @ {m.HalfRate:F0}/s  errors {m.Errors}"
+                            + (rounds > 1 ? $"  (round {round})" : string.Empty));
+                    }
                 }
+
+                results.AddRange(scenarios.Select(s => Median(measured.Where(m => m.Scenario == s).ToList())));
             }
 
             var rss100k = host.RssMb();
             var peak100k = host.PeakRssMb();
-            var table = Table(results);
+            var table = Table(results) + Pairs(everyRound);
             Console.WriteLine();
             Console.WriteLine(table);
             Console.WriteLine($"RSS with 100k rules + 100k devices after the run: {rss100k:F0} MB (peak {peak100k:F0} MB)");
@@ -147,6 +160,47 @@ public sealed class EndToEndBenchmark
         }
     }
 
+    /// <summary>The round with the median throughput (its CPU and latency figures come with it).</summary>
+    private static Measurement Median(List<Measurement> rounds) =>
+        rounds.OrderBy(static m => m.MaxPerSecond).ElementAt(rounds.Count / 2);
+
+    /// <summary>
+    /// Each "X via proxy" scenario against its direct "X", per connection mode: the ratio within each
+    /// round (the two ran seconds apart, on the same machine load), then the median of those ratios.
+    /// </summary>
+    /// <param name="everyRound">Every measurement, in the order taken (round after round).</param>
+    private static string Pairs(List<Measurement> everyRound)
+    {
+        const string Suffix = " via proxy";
+        var sb = new StringBuilder();
+        foreach (var group in everyRound.Where(static m => m.Scenario.Name.EndsWith(Suffix, StringComparison.Ordinal)).GroupBy(static m => (m.KeepAlive, m.Scenario)))
+        {
+            var (keepAlive, proxied) = group.Key;
+            var directName = proxied.Name[..^Suffix.Length];
+            var directs = everyRound.Where(m => m.KeepAlive == keepAlive && m.Scenario.Name == directName).ToList();
+            var pairs = group.Zip(directs).ToList();
+            if (pairs.Count == 0)
+            {
+                continue;
+            }
+
+            static double MedianOf(IEnumerable<double> values)
+            {
+                var sorted = values.Order().ToList();
+                return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+            }
+
+            var throughput = pairs.Select(static p => p.First.MaxPerSecond / p.Second.MaxPerSecond).ToList();
+            var cpu = pairs.Select(static p => p.First.CpuMicrosPerRequest / p.Second.CpuMicrosPerRequest).ToList();
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"- {(keepAlive ? "keep-alive" : "new per request")}: {proxied.Name} / {directName}, median of {pairs.Count} same-round ratio(s): "
+                + $"max req/s {MedianOf(throughput):F2} (rounds: {string.Join(", ", throughput.Select(static r => r.ToString("F2", CultureInfo.InvariantCulture)))}), "
+                + $"server CPU per request {MedianOf(cpu):F2} (rounds: {string.Join(", ", cpu.Select(static r => r.ToString("F2", CultureInfo.InvariantCulture)))}).");
+        }
+
+        return sb.Length == 0 ? string.Empty : Environment.NewLine + sb;
+    }
+
     private static string Table(List<Measurement> results)
     {
         var sb = new StringBuilder();
@@ -170,18 +224,23 @@ public sealed class EndToEndBenchmark
     {
         var random = new Random(2026);
         var dialplanForm = Fixtures.FreeSwitchForm("dialplan-acl-authed-tech-prefix");
-        // The capture's fields in its order, with the caller's address and number replaced.
-        string Dialplan(IpAddressKey source, string number) => string.Join('&', dialplanForm.Split('&').Select(pair =>
+        var proxiedForm = Fixtures.FreeSwitchForm("dialplan-proxied-x-auth-ip");
+        // The capture's fields in its order, with the network address, the number and X-AUTH-IP (if it has one) replaced.
+        static string Fill(string form, string network, string number, string? xAuthIp = null) => string.Join('&', form.Split('&').Select(pair =>
         {
             var eq = pair.IndexOf('=', StringComparison.Ordinal);
             var key = eq < 0 ? pair : pair[..eq];
             return key switch
             {
-                "Hunt-Network-Addr" or "Caller-Network-Addr" => key + "=" + Uri.EscapeDataString(source.ToString()),
+                "Hunt-Network-Addr" or "Caller-Network-Addr" => key + "=" + Uri.EscapeDataString(network),
                 "Caller-Destination-Number" or "Hunt-Destination-Number" => key + "=" + Uri.EscapeDataString(number),
+                "variable_sip_h_X-AUTH-IP" when xAuthIp is not null => key + "=" + Uri.EscapeDataString(xAuthIp),
                 _ => pair,
             };
         }));
+        string Dialplan(IpAddressKey source, string number) => Fill(dialplanForm, source.ToString(), number);
+        // The real proxied capture (6.1 KB, the direct one 6.1 KB): relayed by the bench's trusted proxy for a customer.
+        string Proxied(IpAddressKey client, string number) => Fill(proxiedForm, BenchData.Proxy, number, client.ToString());
 
         string[] Pool(Func<string> make) => Enumerable.Range(0, 2048).Select(_ => make()).ToArray();
 
@@ -200,6 +259,8 @@ public sealed class EndToEndBenchmark
             new(DialplanCeiling, "/ceiling", Pool(() => { var r = Pick(v4Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "ceiling", DialplanCeiling),
             new("dialplan hit IPv4", "/freeswitch", Pool(() => { var r = Pick(v4Plain); return Dialplan(BenchData.SourceIn(r.Network, random), BenchData.Tail); }), "transfer", DialplanCeiling),
             new("dialplan tech-prefix IPv4", "/freeswitch", Pool(() => { var r = Pick(v4Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "transfer", DialplanCeiling),
+            // The same calls relayed by a trusted proxy: the answer must come through the X-AUTH-IP path.
+            new("dialplan tech-prefix IPv4 via proxy", "/freeswitch", Pool(() => { var r = Pick(v4Prefixed); return Proxied(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "fsdir_source_ip=", DialplanCeiling),
             new("dialplan miss IPv4", "/freeswitch", Pool(() => Dialplan(BenchData.SourceIn(BenchData.MissV4, random), BenchData.Tail)), "403 Forbidden", DialplanCeiling),
             new("dialplan tech-prefix IPv6", "/freeswitch", Pool(() => { var r = Pick(v6Prefixed); return Dialplan(BenchData.SourceIn(r.Network, random), r.Prefix + BenchData.Tail); }), "transfer", DialplanCeiling),
             new("dialplan miss IPv6", "/freeswitch", Pool(() => Dialplan(BenchData.SourceIn(BenchData.MissV6, random), BenchData.Tail)), "403 Forbidden", DialplanCeiling),

@@ -8,7 +8,9 @@ namespace FsDirectory.Acl;
 /// <summary>
 /// acl.conf: one default-deny list per active SIP profile, named as the profile (so the profile's
 /// <c>apply-inbound-acl</c> finds it), allowing the aggregated networks of the usable rules that
-/// apply on that profile. Built once per snapshot.
+/// apply on that profile; and the trusted-proxy lists the profiles' <c>apply-proxy-acl</c> name
+/// (see <see cref="Proxies.TrustedProxies"/>), kept apart from the inbound lists so that a proxy's
+/// address alone never lets a call in. Built once per snapshot.
 /// </summary>
 public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnapshotWarmer
 {
@@ -28,6 +30,11 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
     {
         var staticLists = options.CurrentValue.Lists;
         var lists = ProfileNetworks(snapshot);
+        foreach (var proxies in snapshot.Proxies.Lists)
+        {
+            lists[proxies.Name] = CidrAggregator.Aggregate(proxies.Networks);
+        }
+
         // Sized up front (a node line is under 48 bytes for IPv4, 96 for IPv6): growing by doubling
         // would leave several copies of a multi-megabyte document behind as garbage.
         var xml = new FsXmlWriter(64 * 1024 + lists.Values.Sum(l => l.Sum(n => n.IsV4 ? 48 : 96))).StartDocument("configuration");
@@ -49,7 +56,7 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
             xml.End("list");
         }
 
-        foreach (var list in staticLists.Where(l => snapshot.FindProfile(l.Name) is null))
+        foreach (var list in staticLists.Where(l => !lists.ContainsKey(l.Name)))
         {
             xml.Start("list").Attr("name", list.Name).Attr("default", list.Default).Open();
             WriteStaticNodes(xml, list);

@@ -57,7 +57,17 @@ public sealed partial class AdminAccess(IOptionsMonitor<AdminOptions> options, I
     }
 
     /// <summary>Filter for the admin group: 404 while the API is off, 401 without a valid key.</summary>
-    public static ValueTask<object?> RequireKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public static ValueTask<object?> RequireKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        Require(context, next, operatorOnly: false);
+
+    /// <summary>
+    /// Filter for operator-level settings (trusted proxies): as <see cref="RequireKey"/>, and 403 for a key
+    /// bound to a reseller. A proxy vouches for every caller of every reseller, so only the operator may list one.
+    /// </summary>
+    public static ValueTask<object?> RequireOperatorKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        Require(context, next, operatorOnly: true);
+
+    private static ValueTask<object?> Require(EndpointFilterInvocationContext context, EndpointFilterDelegate next, bool operatorOnly)
     {
         var access = context.HttpContext.RequestServices.GetRequiredService<AdminAccess>();
         if (!access.Enabled)
@@ -65,9 +75,21 @@ public sealed partial class AdminAccess(IOptionsMonitor<AdminOptions> options, I
             return ValueTask.FromResult<object?>(TypedResults.NotFound());
         }
 
-        return access.Authenticate(context.HttpContext) is { } failure
-            ? ValueTask.FromResult<object?>(failure)
-            : next(context);
+        if (access.Authenticate(context.HttpContext, out var failure) is not { } key)
+        {
+            return ValueTask.FromResult<object?>(failure);
+        }
+
+        if (operatorOnly && key.ResellerId is not null)
+        {
+            access.LogRejected(context.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?", $"key '{key.Name}' is bound to a reseller and this is an operator setting");
+            return ValueTask.FromResult<object?>(TypedResults.Problem(
+                "This is an operator setting: API keys bound to a reseller (ResellerId) cannot read or change it.",
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Forbidden"));
+        }
+
+        return next(context);
     }
 
     /// <summary>Filter for the explain endpoint: the API key when keys are configured, otherwise loopback clients only.</summary>
@@ -76,7 +98,7 @@ public sealed partial class AdminAccess(IOptionsMonitor<AdminOptions> options, I
         var access = context.HttpContext.RequestServices.GetRequiredService<AdminAccess>();
         if (access.Enabled)
         {
-            return access.Authenticate(context.HttpContext) is { } failure
+            return access.Authenticate(context.HttpContext, out var failure) is null
                 ? ValueTask.FromResult<object?>(failure)
                 : next(context);
         }
@@ -87,21 +109,23 @@ public sealed partial class AdminAccess(IOptionsMonitor<AdminOptions> options, I
             : ValueTask.FromResult<object?>(TypedResults.Problem("Only loopback clients may use this endpoint while no admin API key is configured.", statusCode: StatusCodes.Status403Forbidden));
     }
 
-    private ProblemHttpResult? Authenticate(HttpContext http)
+    /// <returns>The caller's key, or null with the 401 to answer in <paramref name="failure"/>.</returns>
+    private AdminApiKey? Authenticate(HttpContext http, out ProblemHttpResult? failure)
     {
         var presented = PresentedKey(http.Request);
         var key = Find(presented);
+        failure = null;
         if (key is null)
         {
             LogRejected(http.Connection.RemoteIpAddress?.ToString() ?? "?", presented is null ? "no API key" : "unknown API key");
             http.Response.Headers.WWWAuthenticate = "Bearer";
-            return TypedResults.Problem(
+            failure = TypedResults.Problem(
                 presented is null ? $"Send an API key in the {HeaderName} header (or Authorization: Bearer)." : "The API key is not valid.",
                 statusCode: StatusCodes.Status401Unauthorized,
                 title: "Unauthorized");
         }
 
-        return null;
+        return key;
     }
 
     internal static string? PresentedKey(HttpRequest request)

@@ -1,7 +1,6 @@
 using FsDirectory.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using MySqlConnector;
 
 namespace FsDirectory.Admin;
 
@@ -14,8 +13,11 @@ public static class IpSettingsApi
     {
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AdminAccess>();
+        services.AddSingleton<AdminWrites>();
         services.AddSingleton<IpSettingsStore>();
         services.AddSingleton<IpSettingsService>();
+        services.AddSingleton<TrustedProxiesStore>();
+        services.AddSingleton<TrustedProxiesService>();
         services.AddProblemDetails();
         services.AddOpenApi();
         return services;
@@ -26,7 +28,7 @@ public static class IpSettingsApi
         app.MapOpenApi();
         var group = app.MapGroup("/api/ip-settings").WithTags("IP settings");
         group.AddEndpointFilter(AdminAccess.RequireKey);
-        group.AddEndpointFilter(ProblemsAsResults);
+        group.AddEndpointFilter(AdminProblems.AsResults("IP setting"));
         group.ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -104,46 +106,4 @@ public static class IpSettingsApi
 
     public static async Task<ContentHttpResult> Export(AdminCaller caller, IpSettingsService service, CancellationToken ct) =>
         TypedResults.Text(CsvRules.Write(await service.ExportAsync(caller, ct)), "text/csv; charset=utf-8");
-
-    /// <summary>Turns a refused request into RFC 7807 problem details; the transaction it came from has rolled back.</summary>
-    private static async ValueTask<object?> ProblemsAsResults(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        try
-        {
-            return await next(context);
-        }
-        catch (AdminProblemException problem)
-        {
-            var extensions = new Dictionary<string, object?>();
-            if (problem.Field is not null)
-            {
-                extensions["field"] = problem.Field;
-            }
-
-            if (problem.Line is not null)
-            {
-                extensions["line"] = problem.Line;
-            }
-
-            if (problem.ExistingId is not null)
-            {
-                extensions["existingId"] = problem.ExistingId;
-            }
-
-            return TypedResults.Problem(problem.Message, statusCode: problem.Status, title: Title(problem.Status), extensions: extensions);
-        }
-        catch (Exception ex) when (ex is MySqlException || DatabaseConnector.IsNodeFailure(ex))
-        {
-            var problem = IpSettingsService.DatabaseUnavailable(ex);
-            return TypedResults.Problem(problem.Message, statusCode: problem.Status, title: Title(problem.Status));
-        }
-    }
-
-    private static string Title(int status) => status switch
-    {
-        StatusCodes.Status404NotFound => "Not found",
-        StatusCodes.Status409Conflict => "Conflicts with an existing IP setting",
-        StatusCodes.Status503ServiceUnavailable => "Database unavailable",
-        _ => "Invalid IP setting",
-    };
 }

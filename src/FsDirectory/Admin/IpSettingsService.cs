@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Data;
 using FsDirectory.Data;
 using FsDirectory.IpAuth;
 using MySqlConnector;
@@ -11,7 +10,7 @@ namespace FsDirectory.Admin;
 /// and is followed by a forced snapshot rebuild, so /freeswitch answers reflect it once the response is sent.
 /// </summary>
 public sealed partial class IpSettingsService(
-    DatabaseConnector database, IpSettingsStore store, SnapshotReloader reloader, ILogger<IpSettingsService> logger)
+    DatabaseConnector database, IpSettingsStore store, AdminWrites writes, ILogger<IpSettingsService> logger)
 {
     public const int MaxNameLength = 20;
     public const int MaxPrefixLength = 20;
@@ -20,15 +19,8 @@ public sealed partial class IpSettingsService(
     public const int MaxBatch = 10_000;
     public const string DefaultContext = "default";
 
-    // Deadlocks, and on Galera certification conflicts with a write committed on another node, roll
-    // the whole transaction back; running it again is safe and nearly always succeeds.
-    private const int MaxWriteAttempts = 5;
-
     private static readonly SearchValues<char> PrefixChars =
         SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz*#+-.");
-
-    private static readonly SearchValues<char> HostnameChars =
-        SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.-");
 
     public async Task<IpSettingPage> ListAsync(AdminCaller caller, ListQuery query, CancellationToken ct)
     {
@@ -74,7 +66,7 @@ public sealed partial class IpSettingsService(
 
     public async Task<IpSetting> CreateAsync(AdminCaller caller, IpSettingInput input, CancellationToken ct)
     {
-        var id = await WriteAsync(async (connection, transaction) =>
+        var id = await writes.InTransactionAsync(async (connection, transaction) =>
         {
             var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
             return await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
@@ -85,7 +77,7 @@ public sealed partial class IpSettingsService(
 
     public async Task<IpSetting> ReplaceAsync(AdminCaller caller, int id, IpSettingInput input, CancellationToken ct)
     {
-        await WriteAsync(async (connection, transaction) =>
+        await writes.InTransactionAsync(async (connection, transaction) =>
         {
             var existing = await store.GetAsync(connection, transaction, caller, id, forUpdate: true, ct) ?? throw NotFound(id);
             var values = await ValidateAsync(connection, transaction, caller, input, id, existing.Status, ct);
@@ -105,7 +97,7 @@ public sealed partial class IpSettingsService(
     public async Task<BulkResult> DeleteManyAsync(AdminCaller caller, IReadOnlyList<int>? ids, CancellationToken ct)
     {
         var distinct = CheckIds(ids);
-        await WriteAsync(async (connection, transaction) =>
+        await writes.InTransactionAsync(async (connection, transaction) =>
         {
             await LockAllVisibleAsync(connection, transaction, caller, distinct, ct);
             return await store.DeleteAsync(connection, transaction, distinct, ct);
@@ -122,7 +114,7 @@ public sealed partial class IpSettingsService(
         }
 
         var distinct = CheckIds(request.Ids);
-        await WriteAsync(async (connection, transaction) =>
+        await writes.InTransactionAsync(async (connection, transaction) =>
         {
             await LockAllVisibleAsync(connection, transaction, caller, distinct, ct);
             return await store.SetStatusAsync(connection, transaction, distinct, request.Status.Value, ct);
@@ -145,7 +137,7 @@ public sealed partial class IpSettingsService(
         }
 
         var created = new List<int>(rows.Count);
-        await WriteAsync(async (connection, transaction) =>
+        await writes.InTransactionAsync(async (connection, transaction) =>
         {
             created.Clear();
             foreach (var (line, input) in rows)
@@ -194,68 +186,6 @@ public sealed partial class IpSettingsService(
     }
 
     /// <summary>
-    /// Runs one write transaction, again when the database rolled it back for a conflict, then
-    /// rebuilds the snapshot so the response is already what /freeswitch answers.
-    /// </summary>
-    private async Task<T> WriteAsync<T>(Func<MySqlConnection, MySqlTransaction, Task<T>> work, CancellationToken ct)
-    {
-        T result;
-        for (var attempt = 1; ; attempt++)
-        {
-            var committing = false;
-            await using var connection = await OpenForWriteAsync(ct);
-            try
-            {
-                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-                result = await work(connection, transaction);
-                committing = true;
-                await transaction.CommitAsync(ct);
-                break;
-            }
-            catch (Exception ex) when (ex is MySqlException || DatabaseConnector.IsNodeFailure(ex))
-            {
-                database.ReportFailure(connection, ex);
-                var conflict = ex is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout };
-                // A connection lost during COMMIT leaves unknown whether it committed: running it again could write twice.
-                var lostBeforeCommit = !committing && DatabaseConnector.IsNodeFailure(ex);
-                if (attempt < MaxWriteAttempts && (conflict || lostBeforeCommit))
-                {
-                    LogWriteRetried(attempt, ex.Message);
-                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(10, 40) * attempt), ct);
-                    continue;
-                }
-
-                throw conflict
-                    ? new AdminProblemException(StatusCodes.Status503ServiceUnavailable,
-                        $"the database refused the write {attempt} times because of concurrent changes (deadlock or cluster certification conflict); nothing was written, try again")
-                    : committing && DatabaseConnector.IsNodeFailure(ex)
-                        ? new AdminProblemException(StatusCodes.Status503ServiceUnavailable,
-                            "the database connection was lost while the write was committing; it may or may not have been applied: check before retrying")
-                        : DatabaseUnavailable(ex);
-            }
-        }
-
-        // The triggers bumped fsdir_change_version for the switches; this makes our own answers current now.
-        await reloader.ReloadIfChangedAsync(force: true, ct);
-        return result;
-    }
-
-    private async Task<MySqlConnection> OpenForWriteAsync(CancellationToken ct)
-    {
-        try
-        {
-            return await database.OpenConnectionAsync(ct);
-        }
-        catch (Exception ex) when (ex is MySqlException || DatabaseConnector.IsNodeFailure(ex))
-        {
-            throw DatabaseUnavailable(ex);
-        }
-    }
-
-    public static AdminProblemException DatabaseUnavailable(Exception ex) =>
-        new(StatusCodes.Status503ServiceUnavailable, $"the database did not complete the request ({(ex is MySqlException my ? $"error {(int)my.ErrorCode}" : ex.GetType().Name)}); nothing was changed");
-
-    /// <summary>
     /// The unique key on <c>ip_map.fsdir_rule_key</c> is the duplicate check that also holds across
     /// Galera nodes, where the read in <see cref="ValidateAsync"/> cannot see a concurrent insert.
     /// </summary>
@@ -284,23 +214,8 @@ public sealed partial class IpSettingsService(
         MySqlConnection connection, MySqlTransaction transaction, AdminCaller caller, IpSettingInput input,
         int? existingId, int? existingStatus, CancellationToken ct)
     {
-        var name = input.Name?.Trim() ?? string.Empty;
-        if (name.Length == 0)
-        {
-            throw AdminProblemException.Invalid("name", "name is required");
-        }
-
-        if (name.Length > MaxNameLength)
-        {
-            throw AdminProblemException.Invalid("name", $"name is {name.Length} characters long; at most {MaxNameLength} are allowed");
-        }
-
-        if (name.Any(char.IsControl))
-        {
-            throw AdminProblemException.Invalid("name", "name must not contain control characters");
-        }
-
-        var network = ParseIp(input.Ip);
+        var name = AdminValidation.Name(input.Name, MaxNameLength);
+        var network = AdminValidation.Network(input.Ip);
 
         var prefix = input.Prefix?.Trim() ?? string.Empty;
         if (prefix.Length > MaxPrefixLength)
@@ -319,11 +234,7 @@ public sealed partial class IpSettingsService(
             throw AdminProblemException.Invalid("context", $"context '{context}' must be 1-{MaxContextLength} characters of A-Z a-z 0-9 . _ -");
         }
 
-        var status = input.Status ?? existingStatus ?? 0;
-        if (status is not (0 or 1))
-        {
-            throw AdminProblemException.Invalid("status", "status must be 0 (active) or 1 (inactive)");
-        }
+        var status = AdminValidation.Status(input.Status ?? existingStatus);
 
         if (input.AccountId is not { } accountId)
         {
@@ -354,25 +265,7 @@ public sealed partial class IpSettingsService(
             throw AdminProblemException.Invalid("resellerId", $"account {accountId} belongs to reseller {accountReseller}, not to reseller {resellerId}");
         }
 
-        var sipProfileId = input.SipProfileId ?? 0;
-        if (sipProfileId < 0)
-        {
-            throw AdminProblemException.Invalid("sipProfileId", "sipProfileId must be 0 (the global default) or a sip_profiles id");
-        }
-
-        if (sipProfileId != 0)
-        {
-            var profileStatus = await store.ProfileStatusAsync(connection, transaction, sipProfileId, ct);
-            if (profileStatus is null)
-            {
-                throw AdminProblemException.Invalid("sipProfileId", $"sip profile {sipProfileId} does not exist");
-            }
-
-            if (profileStatus != 0)
-            {
-                throw AdminProblemException.Invalid("sipProfileId", $"sip profile {sipProfileId} is inactive");
-            }
-        }
+        var sipProfileId = await AdminValidation.SipProfileIdAsync(connection, transaction, input.SipProfileId, "the global default", ct);
 
         // The column is case-insensitive; prefixes are matched case-sensitively, so compare in memory.
         foreach (var (otherId, otherIp, otherPrefix) in await store.SamePrefixAsync(connection, transaction, prefix, sipProfileId, ct))
@@ -396,32 +289,6 @@ public sealed partial class IpSettingsService(
             Status = status,
         };
     }
-
-    private static IpNetwork ParseIp(string? text)
-    {
-        var ip = text?.Trim() ?? string.Empty;
-        if (ip.Length == 0)
-        {
-            throw AdminProblemException.Invalid("ip", "ip is required");
-        }
-
-        if (IpNetwork.TryParse(ip, out var network, out var error))
-        {
-            return network.Value;
-        }
-
-        if (ip.Length <= 253 && !ip.AsSpan().ContainsAnyExcept(HostnameChars) && ip.Any(char.IsAsciiLetter))
-        {
-            throw AdminProblemException.Invalid("ip", $"ip '{ip}' is a hostname; hostnames are not resolved: give an IPv4 or IPv6 address or CIDR network");
-        }
-
-        throw AdminProblemException.Invalid("ip", $"ip '{Shorten(ip)}' is not an IPv4 or IPv6 address or CIDR network: {error}");
-    }
-
-    private static string Shorten(string value) => value.Length > 64 ? value[..64] + "…" : value;
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Admin API: write attempt {Attempt} rolled back ({Error}); running it again")]
-    private partial void LogWriteRetried(int attempt, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Admin API: {Caller} {Action} {Count} IP setting(s): {Ids}")]
     private partial void LogWrite(string caller, string action, int count, string ids);

@@ -81,11 +81,6 @@ public sealed class IpSettingsStore
     public async Task<AccountInfo?> FindAccountAsync(DbConnection connection, DbTransaction transaction, int id, CancellationToken ct) =>
         await connection.QuerySingleOrDefaultAsync<AccountInfo>(new CommandDefinition(AccountSql, new { id }, transaction, cancellationToken: ct));
 
-    private const string ProfileStatusSql = "SELECT status FROM sip_profiles WHERE id = @id";
-
-    public async Task<int?> ProfileStatusAsync(DbConnection connection, DbTransaction transaction, int id, CancellationToken ct) =>
-        await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(ProfileStatusSql, new { id }, transaction, cancellationToken: ct));
-
     // FOR UPDATE on the prefix index also locks the gap, so a concurrent insert of the same prefix waits for this transaction.
     private const string SamePrefixSql = "SELECT id AS Id, ip AS Ip, prefix AS Prefix FROM ip_map WHERE prefix = @prefix AND sip_profile_id = @sipProfileId FOR UPDATE";
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using FsDirectory.Data;
 using FsDirectory.EventSocket;
+using FsDirectory.Metrics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -50,8 +51,8 @@ public sealed partial class ClusterCoordinator : BackgroundService
 
     public ClusterCoordinator(
         DatabaseConnector database, ClusterStore store, PushLease lease, InstanceIdentity me, SnapshotHolder snapshots,
-        ServedConfiguration served, IServer server, IOptions<ClusterOptions> options, IOptions<EventSocketOptions> eventSocket,
-        TimeProvider time, ILogger<ClusterCoordinator> logger)
+        ServedConfiguration served, IServer server, FsDirectoryMetrics metrics, IOptions<ClusterOptions> options,
+        IOptions<EventSocketOptions> eventSocket, TimeProvider time, ILogger<ClusterCoordinator> logger)
     {
         _database = database;
         _store = store;
@@ -64,6 +65,8 @@ public sealed partial class ClusterCoordinator : BackgroundService
         _time = time;
         _logger = logger;
         Coordinating = eventSocket.Value.Nodes.Count > 0;
+        metrics.AddGauge("fsdir_esl_push_lease_held", "1 while this instance holds the push lease (of all instances sharing the database, one should).",
+            () => lease.IsHolder ? 1 : 0);
         if (Coordinating)
         {
             // A new snapshot is published at once, so a pusher waiting for this instance is not held up for a whole round.

@@ -18,9 +18,10 @@ public enum ChangeDetection
 public sealed class DirectoryStore(DatabaseConnector database)
 {
     public const string DefaultProfileSettingName = "ip_auth_default_sip_profile";
-    private const int ExpectedTriggerCount = 18;
+    private const int ExpectedTriggerCount = 21;
 
-    // What the rules and the devices are built from (profiles, gateways and system are small and always read).
+    // What the rules and the devices are built from (profiles, gateways, system and trusted proxies are
+    // small and always read; the rules do not depend on the proxies).
     private static readonly string[] RuleTables = ["accounts", "ip_map", "sip_profiles", "system"];
     private static readonly string[] DeviceTables = ["accounts", "sip_devices"];
 
@@ -31,7 +32,7 @@ public sealed class DirectoryStore(DatabaseConnector database)
 
     private const string VersionSql = "SELECT table_name, version FROM fsdir_change_version ORDER BY table_name";
 
-    private const string ChecksumSql = "CHECKSUM TABLE accounts, ip_map, sip_devices, sip_profiles, gateways, `system`";
+    private const string ChecksumSql = "CHECKSUM TABLE accounts, ip_map, sip_devices, sip_profiles, gateways, `system`, fsdir_trusted_proxies";
 
     private const string AccountsSql = """
         SELECT id AS Id, number AS Number, reseller_id AS ResellerId, pricelist_id AS PricelistId, type AS Type,
@@ -61,6 +62,11 @@ public sealed class DirectoryStore(DatabaseConnector database)
     private const string GatewaysSql = """
         SELECT id AS Id, name AS Name, sip_profile_id AS SipProfileId, gateway_data AS GatewayData, status AS Status
         FROM gateways
+        """;
+
+    private const string TrustedProxiesSql = """
+        SELECT id AS Id, name AS Name, ip AS Ip, sip_profile_id AS SipProfileId, status AS Status
+        FROM fsdir_trusted_proxies
         """;
 
     private const string DefaultProfileSql = """
@@ -110,6 +116,7 @@ public sealed class DirectoryStore(DatabaseConnector database)
             Profiles = await Query<SipProfileRow>(ProfilesSql),
             Gateways = await Query<GatewayRow>(GatewaysSql),
             DefaultSipProfileSetting = (await Query<string?>(DefaultProfileSql, new { Name = DefaultProfileSettingName })).FirstOrDefault(),
+            TrustedProxies = await Query<TrustedProxyRow>(TrustedProxiesSql),
 
             // Unbuffered, so it is read (synchronously, on the reload loop, never on a request) while the
             // builder consumes it; it must come last because a connection holds one open reader.

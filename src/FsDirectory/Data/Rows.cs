@@ -51,6 +51,15 @@ public sealed record SipProfileRow
     public int Status { get; init; }
 }
 
+public sealed record TrustedProxyRow
+{
+    public int Id { get; init; }
+    public string? Name { get; init; }
+    public string? Ip { get; init; }
+    public int SipProfileId { get; init; }
+    public int Status { get; init; }
+}
+
 public sealed record GatewayRow
 {
     public int Id { get; init; }
@@ -79,6 +88,9 @@ public sealed record SnapshotData
     public required IReadOnlyList<SipProfileRow> Profiles { get; init; }
     public required IReadOnlyList<GatewayRow> Gateways { get; init; }
     public required string? DefaultSipProfileSetting { get; init; }
+
+    /// <summary><c>fsdir_trusted_proxies</c>: a handful of rows, always read.</summary>
+    public IReadOnlyList<TrustedProxyRow> TrustedProxies { get; init; } = [];
 }
 
 /// <summary>A row the service skipped, and why. Exposed by the admin API and the status endpoint.</summary>

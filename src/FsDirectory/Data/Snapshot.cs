@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using FsDirectory.Directory;
 using FsDirectory.IpAuth;
 using FsDirectory.Profiles;
+using FsDirectory.Proxies;
 
 namespace FsDirectory.Data;
 
@@ -27,6 +28,9 @@ public sealed class Snapshot
     /// <summary>The global default profile for rules without their own (null: none configured).</summary>
     public required string? DefaultProfile { get; init; }
     public required IReadOnlyList<DataProblem> Problems { get; init; }
+
+    /// <summary>The SIP proxies whose X-AUTH-IP is trusted, and on which profiles.</summary>
+    public TrustedProxies Proxies { get; init; } = TrustedProxies.Empty;
 
     public SipProfile? FindProfile(string? name) =>
         Profiles.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.Ordinal));

@@ -4,6 +4,7 @@ using FsDirectory.Directory;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
 using FsDirectory.Profiles;
+using FsDirectory.Proxies;
 using Microsoft.Extensions.Options;
 
 namespace FsDirectory.Data;
@@ -16,6 +17,13 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
 {
     private const string IpRulesTable = "ip_map";
     private const string DevicesTable = "sip_devices";
+    private const string ProxiesTable = TrustedProxies.Table;
+    private const string ProfilesTable = "sip_profiles";
+
+    // sofia trusts X-AUTH-IP from apply-proxy-acl; the dialplan must trust exactly the same sources,
+    // so the list comes from fsdir_trusted_proxies only. The x-token variant authorises a call by the
+    // mere presence of a header, which no caller-controlled header may ever do here.
+    private static readonly HashSet<string> ProxyParams = new(StringComparer.OrdinalIgnoreCase) { "apply-proxy-acl", "apply-proxy-acl-x-token" };
     private static readonly HashSet<string> ReservedVariables = new(StringComparer.OrdinalIgnoreCase) { "accountcode", "user_context" };
     private static readonly HashSet<string> ComputedParams = new(StringComparer.OrdinalIgnoreCase) { "password", "a1-hash" };
 
@@ -34,6 +42,15 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
 
         var profiles = BuildProfiles(data, problems);
         var profileRows = data.Profiles.GroupBy(p => p.Id).ToDictionary(g => g.Key, g => g.First());
+        var proxies = BuildProxies(data.TrustedProxies, profiles, profileRows, problems);
+        for (var i = 0; i < profiles.Count; i++)
+        {
+            if (proxies.ListFor(profiles[i].Name) is { } list)
+            {
+                profiles[i] = profiles[i] with { ProxyAcl = list };
+            }
+        }
+
         var defaultProfile = ResolveDefaultProfile(data.DefaultSipProfileSetting, profiles, out var defaultProblem);
         if (defaultProblem is not null)
         {
@@ -79,6 +96,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             Profiles = profiles,
             DefaultProfile = defaultProfile?.Name,
             Problems = problems,
+            Proxies = proxies,
         };
 
         // Only devices changed: acl.conf and sofia.conf are the same documents, so the switches'
@@ -123,20 +141,34 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             var name = row.Name?.Trim() ?? string.Empty;
             if (!DialString.IsValidToken(name))
             {
-                problems.Add(new DataProblem("sip_profiles", row.Id, $"name '{name}' is not a valid profile name (letters, digits, '.', '_', '-')"));
+                problems.Add(new DataProblem(ProfilesTable, row.Id, $"name '{name}' is not a valid profile name (letters, digits, '.', '_', '-')"));
+                continue;
+            }
+
+            if (TrustedProxies.IsReservedName(name))
+            {
+                problems.Add(new DataProblem(ProfilesTable, row.Id, $"name '{name}' is reserved for the acl.conf lists of trusted proxies"));
                 continue;
             }
 
             if (!names.Add(name))
             {
-                problems.Add(new DataProblem("sip_profiles", row.Id, $"another active profile is already named '{name}'"));
+                problems.Add(new DataProblem(ProfilesTable, row.Id, $"another active profile is already named '{name}'"));
                 continue;
             }
 
             if (!JsonFields.TryParse(row.ProfileData, out var fields, out var error))
             {
-                problems.Add(new DataProblem("sip_profiles", row.Id, $"profile_data {error}"));
+                problems.Add(new DataProblem(ProfilesTable, row.Id, $"profile_data {error}"));
                 continue;
+            }
+
+            if (fields.Any(static f => ProxyParams.Contains(f.Key)))
+            {
+                // The profile is still served, without them.
+                problems.Add(new DataProblem(ProfilesTable, row.Id,
+                    "profile_data sets apply-proxy-acl or apply-proxy-acl-x-token, which are left out: trusted proxies are configured in fsdir_trusted_proxies"));
+                fields = [.. fields.Where(static f => !ProxyParams.Contains(f.Key))];
             }
 
             profiles.Add(new SipProfile
@@ -151,6 +183,59 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
         }
 
         return profiles;
+    }
+
+    private static TrustedProxies BuildProxies(
+        IReadOnlyList<TrustedProxyRow> rows, List<SipProfile> profiles, Dictionary<int, SipProfileRow> profileRows, List<DataProblem> problems)
+    {
+        var proxies = new List<TrustedProxy>(rows.Count);
+        var activeProfiles = profiles.ToDictionary(static p => p.Id);
+        foreach (var row in rows.Where(static r => r.Status == 0).OrderBy(static r => r.Id))
+        {
+            void Fail(string problem) => problems.Add(new DataProblem(ProxiesTable, row.Id, problem));
+
+            if (!IpNetwork.TryParse(row.Ip, out var network, out var ipError))
+            {
+                Fail($"ip '{row.Ip}' cannot be used: {ipError}");
+                continue;
+            }
+
+            if (TrustedProxy.RefuseNetwork(network.Value) is { } refused)
+            {
+                Fail($"ip {refused}");
+                continue;
+            }
+
+            string? profile = null;
+            if (row.SipProfileId != 0)
+            {
+                // Fail closed: a proxy meant for one profile never becomes trusted on all of them.
+                if (OwnProfile(row.SipProfileId, activeProfiles, profileRows, out var problem) is not { } own)
+                {
+                    Fail(problem);
+                    continue;
+                }
+
+                profile = own.Name;
+            }
+
+            proxies.Add(new TrustedProxy { Id = row.Id, Name = row.Name ?? string.Empty, Network = network.Value, Profile = profile });
+        }
+
+        return new TrustedProxies(proxies, profiles.Select(static p => p.Name));
+    }
+
+    /// <summary>The active, valid profile a row is bound to by id; or null, and why.</summary>
+    private static SipProfile? OwnProfile(int id, Dictionary<int, SipProfile> activeProfiles, Dictionary<int, SipProfileRow> profileRows, out string problem)
+    {
+        problem = string.Empty;
+        if (activeProfiles.TryGetValue(id, out var profile))
+        {
+            return profile;
+        }
+
+        problem = profileRows.ContainsKey(id) ? $"sip profile {id} is inactive or invalid" : $"sip profile {id} does not exist";
+        return null;
     }
 
     private static SipProfile? ResolveDefaultProfile(string? setting, List<SipProfile> profiles, out string? problem)
@@ -243,11 +328,9 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             string? profile;
             if (row.SipProfileId != 0)
             {
-                if (!activeProfiles.TryGetValue(row.SipProfileId, out var own))
+                if (OwnProfile(row.SipProfileId, activeProfiles, profileRows, out var profileProblem) is not { } own)
                 {
-                    Fail(profileRows.ContainsKey(row.SipProfileId)
-                        ? $"sip profile {row.SipProfileId} is inactive or invalid"
-                        : $"sip profile {row.SipProfileId} does not exist");
+                    Fail(profileProblem);
                     continue;
                 }
 

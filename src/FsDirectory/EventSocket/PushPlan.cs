@@ -29,6 +29,7 @@ public sealed record PushPlan(bool ReloadAcl, IReadOnlyList<string> RescanProfil
         a.SipIp == b.SipIp
         && a.SipPort == b.SipPort
         && a.Params.SequenceEqual(b.Params)
+        && a.ProxyAcl == b.ProxyAcl
         && a.Gateways.Count == b.Gateways.Count
         && a.Gateways.Zip(b.Gateways).All(static g => g.First.Name == g.Second.Name && g.First.Params.SequenceEqual(g.Second.Params));
 }

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -13,12 +14,19 @@ namespace FsDirectory.FreeSwitch;
 /// </summary>
 public sealed class FreeSwitchRequest
 {
+    /// <summary>The header a trusted SIP proxy names the caller in (see <c>apply-proxy-acl</c>); caller-controlled otherwise.</summary>
+    internal const string XAuthIpField = "variable_sip_h_X-AUTH-IP";
+
     internal static readonly string[] ReadFields =
     [
         "hostname", "section", "key_value", "action", "purpose", "user", "domain", "profile", "ip",
         "Caller-Context", "Hunt-Context", "Caller-Destination-Number", "Hunt-Destination-Number",
         "Hunt-Network-Addr", "Caller-Network-Addr", "variable_sofia_profile_name", "variable_fsdir_auth",
+        XAuthIpField,
     ];
+
+    // A dialplan post has hundreds of fields: one hash probe each instead of a scan of the names.
+    private static readonly FrozenSet<string> ReadFieldSet = ReadFields.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     private readonly Dictionary<string, string> _fields;
 
@@ -50,13 +58,26 @@ public sealed class FreeSwitchRequest
     public string SofiaProfile => Get("variable_sofia_profile_name");
     public string FsdirAuth => Get("variable_fsdir_auth");
 
+    /// <summary><c>X-AUTH-IP</c> as the call carried it; null when the call has no such header (empty is a header with no value).</summary>
+    public string? XAuthIp => _fields.GetValueOrDefault(XAuthIpField);
+
     public static FreeSwitchRequest FromFields(IEnumerable<KeyValuePair<string, StringValues>> fields)
     {
         var kept = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (key, values) in fields)
         {
-            if (!ReadFields.Contains(key, StringComparer.OrdinalIgnoreCase))
+            if (!ReadFieldSet.Contains(key))
             {
+                continue;
+            }
+
+            // The caller can send X-AUTH-IP more than once (in any letter case, so as several fields): SIP
+            // reads repeated header fields as one comma-separated list (RFC 3261 7.3.1), and so do we. A
+            // list is never an address, so a trusted proxy's call is refused rather than guessed at.
+            if (string.Equals(key, XAuthIpField, StringComparison.OrdinalIgnoreCase))
+            {
+                var value = values.Count == 1 ? values[0] ?? string.Empty : string.Join(',', values.Select(static v => v ?? string.Empty));
+                kept[XAuthIpField] = kept.TryGetValue(XAuthIpField, out var earlier) ? earlier + "," + value : value;
                 continue;
             }
 

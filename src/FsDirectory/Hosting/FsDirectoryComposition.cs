@@ -58,6 +58,7 @@ public static class FsDirectoryComposition
         app.MapIpAuthApi();
         app.MapStatus();
         app.MapAdmin();
+        app.MapTrustedProxies();
         app.MapFsDirectoryMetrics();
         return app;
     }

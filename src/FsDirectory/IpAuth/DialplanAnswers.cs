@@ -1,5 +1,7 @@
 using FsDirectory.Data;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Metrics;
+using FsDirectory.Proxies;
 using FsDirectory.Xml;
 using Microsoft.Extensions.Options;
 
@@ -8,10 +10,14 @@ namespace FsDirectory.IpAuth;
 /// <summary>
 /// Source-IP authentication in the dialplan: find the rule for the call's source address and dialled
 /// number, strip the tech prefix, tag the channel with the account and transfer to the routing context.
+/// The source address is the network address, or the <c>X-AUTH-IP</c> header when the network address
+/// is a trusted proxy of the call's profile (and only then).
 /// </summary>
-public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> options, TimeProvider time, ILogger<DialplanAnswers> logger)
+public sealed partial class DialplanAnswers(
+    IOptionsMonitor<FreeSwitchOptions> options, FsDirectoryMetrics metrics, TimeProvider time, ILogger<DialplanAnswers> logger)
 {
     private readonly LogThrottle _rejectedLines = new(options, time);
+    private readonly LogThrottle _untrustedHeaderLines = new(options, time);
 
     public XmlAnswer Answer(FreeSwitchRequest request, Snapshot snapshot)
     {
@@ -28,12 +34,23 @@ public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> o
             return XmlAnswer.NotFound;
         }
 
-        var decision = Decide(snapshot, request.NetworkAddress, request.DestinationNumber, request.SofiaProfile);
+        var decision = Decide(snapshot, request.NetworkAddress, request.DestinationNumber, request.SofiaProfile, request.XAuthIp);
+        if (decision.UntrustedHeader)
+        {
+            // Ignored, and the call goes on as from its real source; but someone tried, or a proxy is missing from the list.
+            metrics.UntrustedXAuthIp.Inc();
+            if (_untrustedHeaderLines.TryWrite(out var left))
+            {
+                LogUntrustedHeader(LogText.Bounded(request.XAuthIp ?? string.Empty), LogText.Bounded(request.NetworkAddress),
+                    LogText.Bounded(request.SofiaProfile), LogText.Bounded(request.DestinationNumber), left);
+            }
+        }
+
         if (!decision.Accepted || decision.Rule is not { } rule)
         {
             if (_rejectedLines.TryWrite(out var suppressed))
             {
-                LogRejected(LogText.Bounded(request.NetworkAddress), LogText.Bounded(request.DestinationNumber),
+                LogRejected(SourceText(request, decision), LogText.Bounded(request.DestinationNumber),
                     LogText.Bounded(request.SofiaProfile), LogText.Bounded(context), decision.Reason ?? string.Empty, suppressed);
             }
 
@@ -44,7 +61,7 @@ public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> o
         // calls per second it would cost more than the answer itself).
         if (logger.IsEnabled(LogLevel.Debug))
         {
-            LogAccepted(LogText.Bounded(request.NetworkAddress), LogText.Bounded(request.DestinationNumber), rule.Id, rule.AccountCode, decision.Number!, decision.Context!);
+            LogAccepted(SourceText(request, decision), LogText.Bounded(request.DestinationNumber), rule.Id, rule.AccountCode, decision.Number!, decision.Context!);
         }
         var xml = new FsXmlWriter(2048).StartDocument("dialplan");
         xml.Start("context").Attr("name", context).Open();
@@ -60,42 +77,70 @@ public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> o
         Set(xml, "fsdir_tech_prefix", rule.Prefix);
         // Checked: the prefix and the stripped number both passed their character sets.
         Set(xml, "fsdir_original_destination", request.DestinationNumber);
+        if (decision.Proxy is not null)
+        {
+            // Both are parsed addresses written canonically: nothing caller-controlled reaches the data as sent.
+            Set(xml, "fsdir_proxy", decision.Source!.Value.ToString());
+            Set(xml, "fsdir_source_ip", decision.Matched!.Value.ToString());
+        }
+
         xml.Start("action").Attr("application", "transfer").Attr("data", $"{decision.Number} XML {decision.Context}").Close();
         xml.End("condition").End("extension").End("context").EndDocument();
         return new XmlAnswer(xml.WrittenMemory, "answered");
     }
 
     /// <summary>The whole decision, shared by the dialplan answer and the explain endpoint.</summary>
-    public static IpAuthDecision Decide(Snapshot snapshot, string sourceAddress, string number, string? profile)
+    /// <param name="networkAddress">Where the INVITE came from (<c>Hunt-Network-Addr</c>).</param>
+    /// <param name="xAuthIp">The call's <c>X-AUTH-IP</c> header, null when it has none.</param>
+    public static IpAuthDecision Decide(Snapshot snapshot, string networkAddress, string number, string? profile, string? xAuthIp = null)
     {
-        if (!IpAddressKey.TryParse(sourceAddress, out var source))
+        if (!IpAddressKey.TryParse(networkAddress, out var source))
         {
             return IpAuthDecision.Rejected("the source address is not an IP address");
         }
 
-        if (number.Length == 0)
+        profile = string.IsNullOrEmpty(profile) ? null : profile;
+        var proxy = snapshot.Proxies.Find(source, profile);
+        var matched = source;
+        IpAuthDecision Rejected(string reason, IpRule? rule = null) =>
+            new(rule, null, null, reason) { Source = source, Matched = matched, Proxy = proxy, UntrustedHeader = proxy is null && xAuthIp is not null };
+
+        // From a trusted proxy the header names the caller; without one the call is matched as the proxy's
+        // own (a proxy's address alone is rarely a customer). Anything but one address is refused, not guessed at.
+        if (proxy is not null && xAuthIp is not null && !IpAddressKey.TryParseExact(xAuthIp, out matched))
         {
-            return IpAuthDecision.Rejected("no destination number");
+            matched = source;
+            return Rejected($"X-AUTH-IP '{LogText.Bounded(xAuthIp)}' from trusted proxy {source} is not exactly one IPv4 or IPv6 address");
         }
 
-        profile = string.IsNullOrEmpty(profile) ? null : profile;
-        var rule = snapshot.Rules.Match(source, number, profile);
+        if (number.Length == 0)
+        {
+            return Rejected("no destination number");
+        }
+
+        var rule = snapshot.Rules.Match(matched, number, profile);
         if (rule is null)
         {
-            return IpAuthDecision.Rejected(profile is null
-                ? "no usable IP rule matches the source address and number"
-                : $"no usable IP rule matches the source address and number on profile {profile}");
+            return Rejected(proxy is not null
+                ? $"no usable IP rule matches {matched} (relayed by trusted proxy {source}) and number{(profile is null ? string.Empty : " on profile " + profile)}"
+                : profile is null
+                    ? "no usable IP rule matches the source address and number"
+                    : $"no usable IP rule matches the source address and number on profile {profile}");
         }
 
         var stripped = number[rule.Prefix.Length..];
         if (!DialString.IsValidNumber(stripped))
         {
-            return IpAuthDecision.Rejected(
+            return Rejected(
                 $"the number after the prefix must be 1-{DialString.MaxNumberLength} characters of A-Z a-z 0-9 + * # . _ -", rule);
         }
 
-        return new IpAuthDecision(rule, stripped, rule.Context, null);
+        return new IpAuthDecision(rule, stripped, rule.Context, null) { Source = source, Matched = matched, Proxy = proxy, UntrustedHeader = proxy is null && xAuthIp is not null };
     }
+
+    /// <summary>The caller's address for a log line: the matched address, and the proxy it came through.</summary>
+    private static string SourceText(FreeSwitchRequest request, IpAuthDecision decision) =>
+        decision.Proxy is null ? LogText.Bounded(request.NetworkAddress) : $"{decision.Matched} via proxy {decision.Source}";
 
     private bool IsServed(string context)
     {
@@ -122,12 +167,27 @@ public sealed partial class DialplanAnswers(IOptionsMonitor<FreeSwitchOptions> o
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "IP auth: call from {Source} to {Number} on profile {Profile} in context {CallContext} rejected: {Reason} ({Suppressed} similar lines left out before this one)")]
     private partial void LogRejected(string source, string number, string profile, string callContext, string reason, long suppressed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "IP auth: X-AUTH-IP '{Header}' ignored on a call from {Source} (profile {Profile}, number {Number}): not a trusted proxy of the profile; matched by its own address ({Suppressed} similar lines left out before this one)")]
+    private partial void LogUntrustedHeader(string header, string source, string profile, string number, long suppressed);
 }
 
 /// <summary>Outcome of matching one call. <see cref="Rule"/> is null when rejected; it may be set with a reason when the rule matched but the number was refused.</summary>
 public sealed record IpAuthDecision(IpRule? Rule, string? Number, string? Context, string? Reason)
 {
     public bool Accepted => Reason is null;
+
+    /// <summary>The call's network address; null when it is not an address.</summary>
+    public IpAddressKey? Source { get; init; }
+
+    /// <summary>The address the rules were matched against: X-AUTH-IP from a trusted proxy, otherwise <see cref="Source"/>.</summary>
+    public IpAddressKey? Matched { get; init; }
+
+    /// <summary>The trusted proxy <see cref="Source"/> belongs to on the call's profile; null for a direct call.</summary>
+    public TrustedProxy? Proxy { get; init; }
+
+    /// <summary>The call carried X-AUTH-IP, but not from a trusted proxy of its profile, so the header was ignored.</summary>
+    public bool UntrustedHeader { get; init; }
 
     public static IpAuthDecision Rejected(string reason, IpRule? rule = null) => new(rule, null, null, reason);
 }

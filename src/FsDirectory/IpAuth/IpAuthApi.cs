@@ -1,5 +1,7 @@
 using FsDirectory.Admin;
 using FsDirectory.Data;
+using FsDirectory.FreeSwitch;
+using FsDirectory.Proxies;
 
 namespace FsDirectory.IpAuth;
 
@@ -13,7 +15,9 @@ public static class IpAuthApi
         return group;
     }
 
-    public static IResult Resolve(string? ip, string? number, string? profile, AdminCaller caller, AdminAccess access, SnapshotHolder snapshots)
+    /// <param name="ip">The caller's address: the call's source, or with <paramref name="via"/> the X-AUTH-IP the proxy adds.</param>
+    /// <param name="via">The address the call reaches the switch from when it is relayed by a SIP proxy.</param>
+    public static IResult Resolve(string? ip, string? number, string? profile, string? via, AdminCaller caller, AdminAccess access, SnapshotHolder snapshots)
     {
         if (snapshots.Current is not { } snapshot)
         {
@@ -25,13 +29,16 @@ public static class IpAuthApi
             return Results.Problem("Both 'ip' and 'number' are required.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var decision = DialplanAnswers.Decide(snapshot, ip, number, profile);
-        var candidates = IpAddressKey.TryParse(ip, out var source)
-            ? snapshot.Rules.Candidates(source, number, string.IsNullOrEmpty(profile) ? null : profile)
-            : [];
-        // A reseller key sees that a call would be accepted, but not another reseller's rules. Without keys
-        // the endpoint is loopback-only and unscoped.
-        bool Visible(IpRule rule) => !access.Enabled || caller.ResellerId is not { } reseller || rule.ResellerId == reseller;
+        profile = string.IsNullOrEmpty(profile) ? null : profile;
+        var relayed = !string.IsNullOrWhiteSpace(via);
+        var decision = relayed
+            ? DialplanAnswers.Decide(snapshot, via!, number, profile, xAuthIp: ip)
+            : DialplanAnswers.Decide(snapshot, ip, number, profile);
+        var candidates = decision.Matched is { } matched ? snapshot.Rules.Candidates(matched, number, profile) : [];
+        // A reseller key sees that a call would be accepted, but not another reseller's rules nor the
+        // operator's proxy list. Without keys the endpoint is loopback-only and unscoped.
+        var operatorView = !access.Enabled || caller.ResellerId is null;
+        bool Visible(IpRule rule) => operatorView || rule.ResellerId == caller.ResellerId;
         return Results.Ok(new ResolveResponse(
             decision.Accepted,
             decision.Reason,
@@ -39,14 +46,51 @@ public static class IpAuthApi
             decision.Number,
             decision.Context,
             [.. candidates.Where(Visible).Select(RuleView.From)],
-            snapshot.Version));
+            snapshot.Version,
+            decision.Matched?.ToString(),
+            AddressReason(decision, ip, relayed ? via : null, profile),
+            operatorView && decision.Proxy is { } proxy ? ProxyView.From(proxy) : null));
+    }
+
+    /// <summary>Which address the rules were matched against, and why that one.</summary>
+    private static string AddressReason(IpAuthDecision decision, string ip, string? via, string? profile)
+    {
+        var on = profile is null ? "calls without a profile" : $"profile {profile}";
+        if (decision.Source is not { } source)
+        {
+            return $"'{LogText.Bounded(via ?? ip)}' is not an IP address: nothing is matched";
+        }
+
+        if (decision.Proxy is { } proxy)
+        {
+            if (via is null)
+            {
+                return $"{source} is a trusted proxy ({proxy.Network}) on {on} and the call carries no X-AUTH-IP: matched as the proxy itself";
+            }
+
+            return IpAddressKey.TryParseExact(ip, out _)
+                ? $"{source} is a trusted proxy ({proxy.Network}) on {on}: matched by its X-AUTH-IP {decision.Matched}"
+                : $"{source} is a trusted proxy ({proxy.Network}) on {on}, but its X-AUTH-IP is not exactly one IPv4 or IPv6 address: refused";
+        }
+
+        return via is null
+            ? $"a direct call: matched by its source address {source}"
+            : $"{source} is not a trusted proxy on {on}: its X-AUTH-IP is ignored (and counted as a spoof attempt), matched by the source address {source}";
     }
 }
 
-public sealed record ResolveResponse(bool Accepted, string? Reason, RuleView? Rule, string? Number, string? Context, IReadOnlyList<RuleView> Candidates, long SnapshotVersion);
+public sealed record ResolveResponse(
+    bool Accepted, string? Reason, RuleView? Rule, string? Number, string? Context, IReadOnlyList<RuleView> Candidates, long SnapshotVersion,
+    string? MatchedAddress, string AddressReason, ProxyView? Proxy);
 
 public sealed record RuleView(int Id, string Name, int AccountId, string AccountCode, string Prefix, string Network, string? Profile, string Context)
 {
     public static RuleView From(IpRule rule) =>
         new(rule.Id, rule.Name, rule.AccountId, rule.AccountCode, rule.Prefix, rule.Network.ToString(), rule.Profile, rule.Context);
+}
+
+/// <summary>The trusted proxy a call came through; <see cref="Profile"/> null = trusted on every profile.</summary>
+public sealed record ProxyView(int Id, string Name, string Network, string? Profile)
+{
+    public static ProxyView From(TrustedProxy proxy) => new(proxy.Id, proxy.Name, proxy.Network.ToString(), proxy.Profile);
 }

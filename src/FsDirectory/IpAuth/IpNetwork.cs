@@ -119,58 +119,97 @@ public readonly record struct IpNetwork(UInt128 Bits, int PrefixLength, bool IsV
 /// <summary>A single source address, IPv4-mapped IPv6 folded into IPv4.</summary>
 public readonly record struct IpAddressKey(UInt128 Bits, bool IsV4)
 {
+    /// <summary>The longest IPv6 text: eight groups, or six and an IPv4 tail (45 characters).</summary>
+    private const int MaxV6Length = 45;
+
+    private static readonly System.Buffers.SearchValues<char> V6Chars = System.Buffers.SearchValues.Create("0123456789ABCDEFabcdef:.");
+
     public static bool TryParse(ReadOnlySpan<char> text, out IpAddressKey address) =>
         TryParse(text, out address, out _, out _);
 
+    /// <summary>
+    /// Parses a stored or configured address (ip_map, Hunt-Network-Addr): surrounding spaces and IPv6
+    /// brackets are tolerated, everything else as strictly as <see cref="TryParseExact"/>.
+    /// </summary>
     public static bool TryParse(ReadOnlySpan<char> text, out IpAddressKey address, out bool wasMappedV6, out string? error)
+    {
+        text = text.Trim();
+        if (text.Length > 2 && text[0] == '[' && text[^1] == ']' && text.Contains(':'))
+        {
+            text = text[1..^1];
+        }
+
+        if (text.Contains('%') && text.Contains(':'))
+        {
+            address = default;
+            wasMappedV6 = false;
+            error = "IPv6 zone ids are not accepted";
+            return false;
+        }
+
+        return TryParseCore(text, out address, out wasMappedV6, out error);
+    }
+
+    /// <summary>
+    /// Exactly one IPv4 or IPv6 address and nothing else, for a value a proxy vouches for (X-AUTH-IP):
+    /// no spaces, brackets, port, zone id, list or prefix length, and IPv4 only as a dotted quad
+    /// without leading zeros. IPAddress.TryParse alone would take "1", "0x7f.1", "017.0.0.1" or "[::1]:5060".
+    /// </summary>
+    public static bool TryParseExact(ReadOnlySpan<char> text, out IpAddressKey address) =>
+        TryParseCore(text, out address, out _, out _);
+
+    private static bool TryParseCore(ReadOnlySpan<char> text, out IpAddressKey address, out bool wasMappedV6, out string? error)
     {
         address = default;
         wasMappedV6 = false;
-        text = text.Trim();
-        if (text.Length is 0 or > 45)
+        if (text.Length is 0 or > MaxV6Length)
         {
             error = text.Length == 0 ? "empty address" : "address too long";
             return false;
         }
 
-        if (text.Contains(':'))
+        if (!text.Contains(':'))
         {
-            if (text.Contains('%'))
+            if (!TryParseDottedQuad(text, out var v4))
             {
-                error = "IPv6 zone ids are not accepted";
+                error = $"'{text}' is not an IPv4 address (dotted quad) or IPv6 address; hostnames are not accepted";
                 return false;
             }
 
-            if (text[0] == '[' && text[^1] == ']')
-            {
-                text = text[1..^1];
-            }
-
-            if (!IPAddress.TryParse(text, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6)
-            {
-                error = $"'{text}' is not an IPv6 address";
-                return false;
-            }
-
-            Span<byte> bytes = stackalloc byte[16];
-            ip.TryWriteBytes(bytes, out _);
-            var bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
-            if (ip.IsIPv4MappedToIPv6)
-            {
-                wasMappedV6 = true;
-                address = new IpAddressKey(bits & uint.MaxValue, true);
-            }
-            else
-            {
-                address = new IpAddressKey(bits, false);
-            }
-
+            address = new IpAddressKey(v4, true);
             error = null;
             return true;
         }
 
-        // Strict dotted quad: IPAddress.TryParse would also take "10.1", "0x7f.1" or "017.0.0.1".
-        uint value = 0;
+        // Hex digits, colons and the dots of an embedded IPv4 tail: no brackets, ports, zone ids or spaces.
+        if (text.ContainsAnyExcept(V6Chars) || !IPAddress.TryParse(text, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6
+            || (text.Contains('.') && !TryParseDottedQuad(text[(text.LastIndexOf(':') + 1)..], out _)))
+        {
+            error = $"'{text}' is not an IPv6 address";
+            return false;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        ip.TryWriteBytes(bytes, out _);
+        var bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            wasMappedV6 = true;
+            address = new IpAddressKey(bits & uint.MaxValue, true);
+        }
+        else
+        {
+            address = new IpAddressKey(bits, false);
+        }
+
+        error = null;
+        return true;
+    }
+
+    // Strict dotted quad: IPAddress.TryParse would also take "10.1", "0x7f.1" or "017.0.0.1".
+    private static bool TryParseDottedQuad(ReadOnlySpan<char> text, out uint value)
+    {
+        value = 0;
         var parts = 0;
         foreach (var range in text.Split('.'))
         {
@@ -178,7 +217,6 @@ public readonly record struct IpAddressKey(UInt128 Bits, bool IsV4)
             if (part.Length is 0 or > 3 || !AllDigits(part) || (part.Length > 1 && part[0] == '0')
                 || !uint.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var octet) || octet > 255)
             {
-                error = $"'{text}' is not an IPv4 address (dotted quad) or IPv6 address; hostnames are not accepted";
                 return false;
             }
 
@@ -186,15 +224,7 @@ public readonly record struct IpAddressKey(UInt128 Bits, bool IsV4)
             parts++;
         }
 
-        if (parts != 4)
-        {
-            error = $"'{text}' is not an IPv4 address (dotted quad) or IPv6 address; hostnames are not accepted";
-            return false;
-        }
-
-        address = new IpAddressKey(value, true);
-        error = null;
-        return true;
+        return parts == 4;
     }
 
     private static bool AllDigits(ReadOnlySpan<char> s)

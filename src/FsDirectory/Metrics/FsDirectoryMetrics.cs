@@ -1,4 +1,3 @@
-using FsDirectory.Cluster;
 using FsDirectory.Data;
 using Prometheus;
 
@@ -13,7 +12,7 @@ public sealed class FsDirectoryMetrics
     /// <summary>Label values for sections: a fixed set, so hostile <c>section</c> fields cannot grow the series count.</summary>
     private static readonly string[] KnownSections = ["directory", "dialplan", "configuration"];
 
-    public FsDirectoryMetrics(SnapshotHolder snapshots, ReloadStatus reload, PushLease lease, TimeProvider time)
+    public FsDirectoryMetrics(SnapshotHolder snapshots, ReloadStatus reload, TimeProvider time)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
         DotNetStats.Register(Registry);
@@ -29,7 +28,8 @@ public sealed class FsDirectoryMetrics
         EslPushes = factory.CreateCounter("fsdir_esl_pushes_total",
             "Event Socket commands sent to FreeSWITCH nodes, by node, command (reloadacl, rescan) and result (ok, refused: the node answered -ERR, failed: no answer).",
             new CounterConfiguration { LabelNames = ["node", "command", "result"] });
-        var leaseHeld = factory.CreateGauge("fsdir_esl_push_lease_held", "1 while this instance holds the push lease (of all instances sharing the database, one should).");
+        UntrustedXAuthIp = factory.CreateCounter("fsdir_x_auth_ip_untrusted_total",
+            "Dialplan fetches carrying an X-AUTH-IP header from a source that is not a trusted proxy of the call's profile: the header was ignored (a spoof attempt, or a proxy missing from fsdir_trusted_proxies).");
 
         var age = factory.CreateGauge("fsdir_snapshot_age_seconds", "Seconds since the snapshot being served was loaded (absent data: -1).");
         var version = factory.CreateGauge("fsdir_snapshot_version", "Sequence number of the snapshot being served (0 before the first load).");
@@ -48,8 +48,8 @@ public sealed class FsDirectoryMetrics
             rows.WithLabels("devices").Set(snapshot?.Devices.Count ?? 0);
             rows.WithLabels("profiles").Set(snapshot?.Profiles.Count ?? 0);
             rows.WithLabels("problems").Set(snapshot?.Problems.Count ?? 0);
+            rows.WithLabels("trusted_proxies").Set(snapshot?.Proxies.All.Count ?? 0);
             reachable.Set(reload.DatabaseReachable ? 1 : 0);
-            leaseHeld.Set(lease.IsHolder ? 1 : 0);
             contact.Set(reload.LastDatabaseContact is { } last ? (now - last).TotalSeconds : -1);
         });
     }
@@ -61,6 +61,15 @@ public sealed class FsDirectoryMetrics
     public Histogram Duration { get; }
 
     public Counter EslPushes { get; }
+
+    public Counter UntrustedXAuthIp { get; }
+
+    /// <summary>A gauge read at scrape time, for a feature that owns the value (so it never drifts from it).</summary>
+    public void AddGauge(string name, string help, Func<double> read)
+    {
+        var gauge = Prometheus.Metrics.WithCustomRegistry(Registry).CreateGauge(name, help);
+        Registry.AddBeforeCollectCallback(() => gauge.Set(read()));
+    }
 
     public static string SectionLabel(string section)
     {

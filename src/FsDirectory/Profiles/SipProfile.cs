@@ -9,6 +9,9 @@ public sealed record SipProfile
     public required string SipPort { get; init; }
     public required KeyValuePair<string, string>[] Params { get; init; }
     public required IReadOnlyList<Gateway> Gateways { get; init; }
+
+    /// <summary>The acl.conf list of trusted proxies served as <c>apply-proxy-acl</c>; null = none (the param is left out).</summary>
+    public string? ProxyAcl { get; init; }
 }
 
 public sealed record Gateway

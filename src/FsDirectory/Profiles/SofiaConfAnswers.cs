@@ -98,6 +98,13 @@ public sealed class SofiaConfAnswers
             Param(xml, "apply-inbound-acl", profile.Name);
         }
 
+        // Only with trusted proxies configured for the profile (the builder drops any from profile_data):
+        // sofia then takes X-AUTH-IP from exactly the sources the dialplan answer trusts.
+        if (profile.ProxyAcl is { } proxies && written.Add("apply-proxy-acl"))
+        {
+            Param(xml, "apply-proxy-acl", proxies);
+        }
+
         foreach (var (name, value) in Defaults)
         {
             if (written.Add(name))

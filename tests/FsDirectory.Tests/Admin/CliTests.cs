@@ -66,6 +66,36 @@ public sealed class CliTests(AdminApiFixture fixture) : IClassFixture<AdminApiFi
     }
 
     [Fact]
+    public async Task The_cli_adds_lists_and_deletes_a_trusted_proxy_and_resolves_a_relayed_call()
+    {
+        var (exit, resolved, _) = await RunAsync("resolve", "203.0.113.10", "12345678*5551234", "default", "--via", "127.0.0.45");
+        Assert.Equal(CliApp.Ok, exit);
+        Assert.Contains("\"matchedAddress\": \"127.0.0.45\"", resolved, StringComparison.Ordinal);
+        Assert.Contains("is not a trusted proxy", resolved, StringComparison.Ordinal);
+
+        var (addExit, added, addErr) = await RunAsync("proxy", "add", "--name", "cli kamailio", "--ip", "127.0.0.45", "--profile", "1");
+        Assert.True(addExit == CliApp.Ok, addErr);
+        var id = System.Text.Json.JsonDocument.Parse(added).RootElement.GetProperty("id").GetInt32();
+
+        var (listExit, list, _) = await RunAsync("proxy", "list");
+        Assert.Equal(CliApp.Ok, listExit);
+        Assert.Contains($"{id}\tactive\t1\t127.0.0.45/32\tcli kamailio", list, StringComparison.Ordinal);
+
+        (exit, resolved, _) = await RunAsync("resolve", "203.0.113.10", "12345678*5551234", "default", "--via", "127.0.0.45");
+        Assert.Equal(CliApp.Ok, exit);
+        Assert.Contains("\"accepted\": true", resolved, StringComparison.Ordinal);
+        Assert.Contains("\"matchedAddress\": \"203.0.113.10\"", resolved, StringComparison.Ordinal);
+
+        var (badExit, _, badErr) = await RunAsync("proxy", "add", "--name", "wide", "--ip", "0.0.0.0/0");
+        Assert.Equal(CliApp.Refused, badExit);
+        Assert.Contains("400 Invalid trusted proxy", badErr, StringComparison.Ordinal);
+        Assert.Equal(CliApp.Ok, (await RunAsync("proxy", "delete", id.ToString(System.Globalization.CultureInfo.InvariantCulture))).Exit);
+        Assert.Equal(0L, await fixture.Database.ScalarAsync<long>("SELECT COUNT(*) FROM fsdir_trusted_proxies WHERE id = @id", new { id }));
+        Assert.Equal(CliApp.Usage, (await RunAsync("proxy", "frobnicate")).Exit);
+        Assert.Equal(CliApp.Usage, (await RunAsync("resolve", "203.0.113.10", "1", "default", "--via")).Exit);
+    }
+
+    [Fact]
     public async Task The_cli_reports_a_wrong_key_and_fails()
     {
         using var stdout = new StringWriter();

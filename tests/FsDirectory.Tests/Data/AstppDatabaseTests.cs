@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using FsDirectory.Tests.Infrastructure;
@@ -47,6 +48,19 @@ public sealed class AstppDatabaseTests(AstppDatabaseFixture fixture) : IClassFix
         Assert.Equal(0L, await fixture.Database.ScalarAsync<long>("SELECT sip_credentials_disabled FROM accounts WHERE id = 13"));
         Assert.True(await fixture.Database.ScalarAsync<long>(
             "SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'ip_map' AND COLUMN_NAME = 'ip'") >= 49);
+    }
+
+    [Fact]
+    public async Task The_trusted_proxy_table_is_galera_ready_and_its_triggers_keep_change_detection_on_triggers()
+    {
+        Assert.Equal("InnoDB", await fixture.Database.ScalarAsync<string>(
+            "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'fsdir_trusted_proxies'"));
+        Assert.Equal(1L, await fixture.Database.ScalarAsync<long>(
+            "SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'fsdir_trusted_proxies' AND CONSTRAINT_TYPE = 'PRIMARY KEY'"));
+        Assert.Equal(3L, await fixture.Database.ScalarAsync<long>(
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = 'fsdir_trusted_proxies'"));
+        var status = await fixture.Server.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/status");
+        Assert.Equal("Triggers", status.GetProperty("detection").GetString());
     }
 
     [Fact]

@@ -22,9 +22,15 @@ public sealed class EventSocketHarness : IAsyncDisposable
     public TestDatabase Database { get; }
     public FsDirectoryServer Server { get; }
 
-    public static async Task<EventSocketHarness> StartAsync(IEnumerable<(string Address, string Password)> nodes, TimeSpan? minReloadInterval = null)
+    /// <param name="seedSql">Rows added to the demo seed before the service starts, so that they cause no push.</param>
+    public static async Task<EventSocketHarness> StartAsync(IEnumerable<(string Address, string Password)> nodes, TimeSpan? minReloadInterval = null, string? seedSql = null)
     {
         var database = await TestDatabase.CreateAsync(seed: true);
+        if (seedSql is not null)
+        {
+            await database.ExecuteAsync(seedSql);
+        }
+
         var server = await FsDirectoryServer.StartAsync(database.ConnectionString, Settings(nodes, minReloadInterval));
         return new EventSocketHarness(database, server, minReloadInterval ?? DefaultMinReloadInterval);
     }

@@ -13,6 +13,10 @@ public sealed class HostileInputFixture : DemoServerFixture
 {
     // Every refused request writes its line, so every hostile value goes through the log path.
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["FreeSwitch:RequestLogLinesPerSecond"] = "0" };
+
+    // The proxy of the real proxied capture, trusted on every profile: its X-AUTH-IP is then acted on.
+    protected override Task SeedAsync(TestDatabase database) =>
+        database.ExecuteAsync("INSERT INTO fsdir_trusted_proxies (name, ip, sip_profile_id) VALUES ('capture proxy', '127.0.0.20/32', 0)");
 }
 
 /// <summary>
@@ -50,10 +54,12 @@ public sealed partial class HostileInputTests(HostileInputFixture fixture) : ICl
     /// <summary>The one <c>$</c> the demo data legitimately sends: admin-authored profile settings expand globals.</summary>
     private const string AdminGlobal = "$${local_ip_v4}";
 
+    private const string ProxiedCapture = "dialplan-proxied-x-auth-ip";
+
     private static readonly string[] Captures =
     [
         "configuration-acl.conf", "configuration-event_socket.conf", "configuration-sofia.conf", "configuration-sofia.conf-profile",
-        "dialplan-acl-authed-tech-prefix", "dialplan-digest-authed", "dialplan-hash-prefix", "dialplan-plus-number",
+        "dialplan-acl-authed-tech-prefix", "dialplan-digest-authed", "dialplan-hash-prefix", "dialplan-plus-number", ProxiedCapture,
         "directory-gateways", "directory-sip_auth-invite", "directory-sip_auth-register",
     ];
 
@@ -61,15 +67,23 @@ public sealed partial class HostileInputTests(HostileInputFixture fixture) : ICl
 
     public static TheoryData<string> CaptureKinds => new(Captures);
 
-    /// <summary>Dialplan captures are pointed at a demo IP rule first, so an injected field has a real account to try to reach.</summary>
+    /// <summary>
+    /// Dialplan captures are pointed at a demo IP rule first, so an injected field has a real account to
+    /// try to reach; the proxied capture keeps its (trusted) proxy and names that rule's address in X-AUTH-IP.
+    /// </summary>
     private static FreeSwitchForm Baseline(string capture)
     {
         var form = FreeSwitchForm.Load(capture);
-        return capture.StartsWith("dialplan-", StringComparison.Ordinal)
-            ? form.With("Hunt-Network-Addr", "192.0.2.10").With("Caller-Network-Addr", "192.0.2.10")
-                .With("Hunt-Destination-Number", "12066418000").With("Caller-Destination-Number", "12066418000")
-                .With("variable_sofia_profile_name", "default")
-            : form;
+        if (!capture.StartsWith("dialplan-", StringComparison.Ordinal))
+        {
+            return form;
+        }
+
+        form = form.With("Hunt-Destination-Number", "12066418000").With("Caller-Destination-Number", "12066418000")
+            .With("variable_sofia_profile_name", "default");
+        return capture == ProxiedCapture
+            ? form.With(FreeSwitchRequest.XAuthIpField, "192.0.2.10")
+            : form.With("Hunt-Network-Addr", "192.0.2.10").With("Caller-Network-Addr", "192.0.2.10");
     }
 
     [Theory]
@@ -114,6 +128,12 @@ public sealed partial class HostileInputTests(HostileInputFixture fixture) : ICl
                 if (c.Field == "Hunt-Network-Addr" && c.Raw.Length > 0 && Actions(document).Any(a => a.Application == "transfer"))
                 {
                     Assert.Fail($"{what}: a garbage source address was authenticated");
+                }
+
+                // From a trusted proxy, no hostile X-AUTH-IP value is exactly one address: the call is refused.
+                if (capture == ProxiedCapture && c.Field == FreeSwitchRequest.XAuthIpField && Actions(document).Any(a => a.Application == "transfer"))
+                {
+                    Assert.Fail($"{what}: a garbage X-AUTH-IP from a trusted proxy was authenticated");
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

@@ -1,0 +1,80 @@
+using System.Data;
+using FsDirectory.Data;
+using MySqlConnector;
+
+namespace FsDirectory.Admin;
+
+/// <summary>
+/// How every admin write runs: one transaction (a refused row leaves nothing behind), run again when
+/// the database rolled it back for a conflict, then a forced snapshot rebuild, so /freeswitch
+/// answers reflect the write once the response is sent.
+/// </summary>
+public sealed partial class AdminWrites(DatabaseConnector database, SnapshotReloader reloader, ILogger<AdminWrites> logger)
+{
+    // Deadlocks, and on Galera certification conflicts with a write committed on another node, roll
+    // the whole transaction back; running it again is safe and nearly always succeeds.
+    private const int MaxAttempts = 5;
+
+    public async Task<T> InTransactionAsync<T>(Func<MySqlConnection, MySqlTransaction, Task<T>> work, CancellationToken ct)
+    {
+        T result;
+        for (var attempt = 1; ; attempt++)
+        {
+            var committing = false;
+            await using var connection = await OpenAsync(ct);
+            try
+            {
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+                result = await work(connection, transaction);
+                committing = true;
+                await transaction.CommitAsync(ct);
+                break;
+            }
+            catch (Exception ex) when (ex is MySqlException || DatabaseConnector.IsNodeFailure(ex))
+            {
+                database.ReportFailure(connection, ex);
+                var conflict = ex is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout };
+                // A connection lost during COMMIT leaves unknown whether it committed: running it again could write twice.
+                var lostBeforeCommit = !committing && DatabaseConnector.IsNodeFailure(ex);
+                if (attempt < MaxAttempts && (conflict || lostBeforeCommit))
+                {
+                    LogRetried(attempt, ex.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(10, 40) * attempt), ct);
+                    continue;
+                }
+
+                throw conflict
+                    ? new AdminProblemException(StatusCodes.Status503ServiceUnavailable,
+                        $"the database refused the write {attempt} times because of concurrent changes (deadlock or cluster certification conflict); nothing was written, try again")
+                    : committing && DatabaseConnector.IsNodeFailure(ex)
+                        ? new AdminProblemException(StatusCodes.Status503ServiceUnavailable,
+                            "the database connection was lost while the write was committing; it may or may not have been applied: check before retrying")
+                        : DatabaseUnavailable(ex);
+            }
+        }
+
+        // The triggers bumped fsdir_change_version for the switches; this makes our own answers current now.
+        await reloader.ReloadIfChangedAsync(force: true, ct);
+        return result;
+    }
+
+    /// <summary>The database failed a request (or answered an error no check foresaw): a 503 problem, never a 500.</summary>
+    public static AdminProblemException DatabaseUnavailable(Exception ex) =>
+        new(StatusCodes.Status503ServiceUnavailable,
+            $"the database did not complete the request ({(ex is MySqlException my ? $"error {(int)my.ErrorCode}" : ex.GetType().Name)}); nothing was changed");
+
+    private async Task<MySqlConnection> OpenAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await database.OpenConnectionAsync(ct);
+        }
+        catch (Exception ex) when (ex is MySqlException || DatabaseConnector.IsNodeFailure(ex))
+        {
+            throw DatabaseUnavailable(ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Admin API: write attempt {Attempt} rolled back ({Error}); running it again")]
+    private partial void LogRetried(int attempt, string error);
+}
