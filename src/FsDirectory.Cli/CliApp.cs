@@ -22,7 +22,7 @@ public static class CliApp
         fsdir [--url URL] [--api-key KEY] COMMAND ...
           (defaults: env FSDIR_URL or http://127.0.0.1:8080, env FSDIR_API_KEY)
 
-          list [--account ID] [--reseller ID] [--profile ID] [--status 0|1] [--search TEXT] [--page N] [--page-size N]
+          list [--account ID] [--reseller ID] [--profile ID] [--status 0|1] [--search TEXT] [--sort KEY|-KEY] [--page N] [--page-size N]
           add --name NAME --ip IP[/LEN] --account ID [--prefix P] [--profile ID] [--context C] [--reseller ID] [--inactive]
           delete ID...              delete the rules (all or none)
           enable ID...              set status 0 (all or none)
@@ -31,6 +31,13 @@ public static class CliApp
           problems                  unusable, tied and shadowed rules
           import FILE.csv           create every line or none (header: name,ip,accountId,prefix,sipProfileId,context,status)
           export [FILE.csv]         all visible rules as CSV (stdout without FILE)
+          accounts [--search TEXT] [--page N] [--page-size N]
+                                    customers and providers, with their IP-only state
+          ip-only ACCOUNT on|off    refuse (on) or allow (off) password authentication of the account's devices
+          default-profile           show the global default SIP profile of IP settings
+          default-profile preview ID|0
+                                    how many rules would change profile (0 = no default: every profile)
+          default-profile set ID|0  change it (keys without ResellerId only)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler = null)
@@ -92,6 +99,9 @@ public static class CliApp
                 "problems" => await PrintAsync(await client.GetAsync(new Uri("/api/ip-settings/problems", UriKind.Relative)), stdout, stderr),
                 "import" when operands.Count == 1 => await ImportAsync(client, operands[0], stdout, stderr),
                 "export" when operands.Count <= 1 => await ExportAsync(client, operands.FirstOrDefault(), stdout, stderr),
+                "accounts" => await AccountsAsync(client, Options(operands), stdout, stderr),
+                "ip-only" when operands.Count == 2 => await IpOnlyAsync(client, operands, stdout, stderr),
+                "default-profile" => await DefaultProfileAsync(client, operands, stdout, stderr),
                 _ => await UsageAsync(stderr, $"unknown command or wrong arguments: {string.Join(' ', rest)}"),
             };
         }
@@ -159,7 +169,7 @@ public static class CliApp
         foreach (var (option, parameter) in new[]
                  {
                      ("--account", "accountId"), ("--reseller", "resellerId"), ("--profile", "sipProfileId"), ("--status", "status"),
-                     ("--search", "q"), ("--page", "page"), ("--page-size", "pageSize"),
+                     ("--search", "q"), ("--sort", "sort"), ("--page", "page"), ("--page-size", "pageSize"),
                  })
         {
             if (options.Remove(option, out var value) && value is not null)
@@ -199,6 +209,77 @@ public static class CliApp
         var shown = page.RootElement.GetProperty("items").GetArrayLength();
         await stderr.WriteLineAsync($"{shown} of {total} rule(s), page {page.RootElement.GetProperty("page").GetInt32()}");
         return Ok;
+    }
+
+    private static async Task<int> AccountsAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr)
+    {
+        var query = new List<string>();
+        foreach (var (option, parameter) in new[] { ("--search", "q"), ("--page", "page"), ("--page-size", "pageSize") })
+        {
+            if (options.Remove(option, out var value) && value is not null)
+            {
+                query.Add($"{parameter}={Uri.EscapeDataString(value)}");
+            }
+        }
+
+        if (options.Count > 0)
+        {
+            throw new UsageException($"unknown option {options.Keys.First()}");
+        }
+
+        using var response = await client.GetAsync(new Uri("/api/accounts" + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty), UriKind.Relative));
+        if (!response.IsSuccessStatusCode)
+        {
+            return await ProblemAsync(response, stderr);
+        }
+
+        using var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        await stdout.WriteLineAsync("id\tnumber\ttype\treseller\tstatus\tip-only\tname");
+        foreach (var account in page.RootElement.GetProperty("items").EnumerateArray())
+        {
+            await stdout.WriteLineAsync(string.Join('\t',
+                account.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture),
+                account.GetProperty("number").GetString(),
+                account.GetProperty("type").GetInt32() == 3 ? "provider" : "customer",
+                account.GetProperty("resellerId").GetInt32().ToString(CultureInfo.InvariantCulture),
+                account.GetProperty("status").GetInt32() == 0 ? "active" : "inactive",
+                account.GetProperty("ipOnly").GetBoolean() ? "yes" : "no",
+                account.GetProperty("name").GetString()));
+        }
+
+        await stderr.WriteLineAsync($"{page.RootElement.GetProperty("items").GetArrayLength()} of {page.RootElement.GetProperty("total").GetInt64()} account(s)");
+        return Ok;
+    }
+
+    private static async Task<int> IpOnlyAsync(HttpClient client, List<string> operands, TextWriter stdout, TextWriter stderr)
+    {
+        if (!int.TryParse(operands[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            throw new UsageException($"'{operands[0]}' is not an account id");
+        }
+
+        var ipOnly = operands[1] switch
+        {
+            "on" => true,
+            "off" => false,
+            _ => throw new UsageException($"ip-only takes on or off, not '{operands[1]}'"),
+        };
+        return await PrintAsync(await client.PutAsJsonAsync(new Uri($"/api/accounts/{id}/ip-only", UriKind.Relative), new { ipOnly }), stdout, stderr);
+    }
+
+    private static async Task<int> DefaultProfileAsync(HttpClient client, List<string> operands, TextWriter stdout, TextWriter stderr)
+    {
+        const string Path = "/api/settings/default-sip-profile";
+        int Id(string text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? id
+            : throw new UsageException($"'{text}' is not a sip_profiles id (0 = no default)");
+        return operands switch
+        {
+            [] => await PrintAsync(await client.GetAsync(new Uri(Path, UriKind.Relative)), stdout, stderr),
+            ["preview", var id] => await PrintAsync(await client.GetAsync(new Uri($"{Path}/preview?sipProfileId={Id(id)}", UriKind.Relative)), stdout, stderr),
+            ["set", var id] => await PrintAsync(await client.PutAsJsonAsync(new Uri(Path, UriKind.Relative), new { sipProfileId = Id(id) }), stdout, stderr),
+            _ => throw new UsageException("default-profile [preview ID | set ID]"),
+        };
     }
 
     private static async Task<int> AddAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr)

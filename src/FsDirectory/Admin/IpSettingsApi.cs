@@ -1,4 +1,3 @@
-using FsDirectory.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -13,8 +12,12 @@ public static class IpSettingsApi
     {
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AdminAccess>();
+        services.AddSingleton<AdminWriter>();
         services.AddSingleton<IpSettingsStore>();
         services.AddSingleton<IpSettingsService>();
+        services.AddSingleton<AccountsStore>();
+        services.AddSingleton<AccountsService>();
+        services.AddSingleton<DefaultSipProfileService>();
         services.AddProblemDetails();
         services.AddOpenApi();
         return services;
@@ -23,12 +26,9 @@ public static class IpSettingsApi
     public static RouteGroupBuilder MapAdmin(this WebApplication app)
     {
         app.MapOpenApi();
-        var group = app.MapGroup("/api/ip-settings").WithTags("IP settings");
-        group.AddEndpointFilter(AdminAccess.RequireKey);
-        group.AddEndpointFilter(ProblemsAsResults);
-        group.ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+        app.MapAccounts();
+        app.MapDefaultSipProfile();
+        var group = app.MapAdminGroup("/api/ip-settings", "IP settings", "Invalid IP setting");
 
         group.MapGet("/", List).WithName("ListIpSettings");
         group.MapPost("/", Create).WithName("CreateIpSetting").ProducesProblem(StatusCodes.Status409Conflict);
@@ -71,23 +71,8 @@ public static class IpSettingsApi
         TypedResults.Ok(await service.SetStatusAsync(caller, request, ct));
 
     /// <summary>Read from the current snapshot (what FreeSWITCH is answered from), scoped to the caller's rules.</summary>
-    public static async Task<Results<Ok<List<IpSettingProblem>>, ProblemHttpResult>> Problems(
-        AdminCaller caller, SnapshotHolder snapshots, IpSettingsService service, CancellationToken ct)
-    {
-        if (snapshots.Current is not { } snapshot)
-        {
-            return TypedResults.Problem("No data loaded yet.", statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-
-        var problems = IpRuleAnalysis.Analyse(snapshot);
-        if (caller.ResellerId is not null)
-        {
-            var visible = await service.VisibleIdsAsync(caller, ct);
-            problems.RemoveAll(p => !visible.Contains(p.RuleId));
-        }
-
-        return TypedResults.Ok(problems);
-    }
+    public static async Task<Ok<List<IpSettingProblem>>> Problems(AdminCaller caller, IpSettingsService service, CancellationToken ct) =>
+        TypedResults.Ok(await service.ProblemsAsync(caller, ct));
 
     public static async Task<Ok<BulkResult>> Import(HttpRequest request, AdminCaller caller, IpSettingsService service, CancellationToken ct)
     {
@@ -104,8 +89,23 @@ public static class IpSettingsApi
     public static async Task<ContentHttpResult> Export(AdminCaller caller, IpSettingsService service, CancellationToken ct) =>
         TypedResults.Text(CsvRules.Write(await service.ExportAsync(caller, ct)), "text/csv; charset=utf-8");
 
+    /// <summary>
+    /// An admin route group: 404 while no key is configured, 401 without a valid key, and refused
+    /// requests (<see cref="AdminProblemException"/>) as RFC 7807 problem details titled <paramref name="invalidTitle"/>.
+    /// </summary>
+    internal static RouteGroupBuilder MapAdminGroup(this IEndpointRouteBuilder app, string prefix, string tag, string invalidTitle)
+    {
+        var group = app.MapGroup(prefix).WithTags(tag);
+        group.AddEndpointFilter(AdminAccess.RequireKey);
+        group.AddEndpointFilter((context, next) => ProblemsAsResults(context, next, invalidTitle));
+        group.ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
     /// <summary>Turns a refused request into RFC 7807 problem details; the transaction it came from has rolled back.</summary>
-    private static async ValueTask<object?> ProblemsAsResults(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    private static async ValueTask<object?> ProblemsAsResults(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string invalidTitle)
     {
         try
         {
@@ -129,14 +129,16 @@ public static class IpSettingsApi
                 extensions["existingId"] = problem.ExistingId;
             }
 
-            return TypedResults.Problem(problem.Message, statusCode: problem.Status, title: Title(problem.Status), extensions: extensions);
+            return TypedResults.Problem(problem.Message, statusCode: problem.Status, title: Title(problem.Status, invalidTitle), extensions: extensions);
         }
     }
 
-    private static string Title(int status) => status switch
+    private static string Title(int status, string invalidTitle) => status switch
     {
+        StatusCodes.Status403Forbidden => "Forbidden",
         StatusCodes.Status404NotFound => "Not found",
         StatusCodes.Status409Conflict => "Conflicts with an existing IP setting",
-        _ => "Invalid IP setting",
+        StatusCodes.Status503ServiceUnavailable => "Service unavailable",
+        _ => invalidTitle,
     };
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Data;
 using FsDirectory.Data;
 using FsDirectory.IpAuth;
 using MySqlConnector;
@@ -11,7 +10,7 @@ namespace FsDirectory.Admin;
 /// and is followed by a forced snapshot rebuild, so /freeswitch answers reflect it once the response is sent.
 /// </summary>
 public sealed partial class IpSettingsService(
-    MySqlDataSource dataSource, IpSettingsStore store, SnapshotReloader reloader, ILogger<IpSettingsService> logger)
+    AdminWriter writer, IpSettingsStore store, SnapshotHolder snapshots, ILogger<IpSettingsService> logger)
 {
     public const int MaxNameLength = 20;
     public const int MaxPrefixLength = 20;
@@ -45,32 +44,54 @@ public sealed partial class IpSettingsService(
             throw AdminProblemException.Invalid("status", "status must be 0 (active) or 1 (inactive)");
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var (items, total) = await store.ListAsync(connection, caller, query, page, pageSize, ct);
+        if (!IpSettingsStore.IsSortable(query.Sort))
+        {
+            throw AdminProblemException.Invalid("sort", $"sort must be one of {string.Join(", ", IpSettingsStore.SortKeys)}, optionally with a leading '-' for descending order");
+        }
+
+        var (items, total) = await writer.ReadAsync(connection => store.ListAsync(connection, caller, query, page, pageSize, ct), ct);
         return new IpSettingPage(items, total, page, pageSize);
     }
 
-    public async Task<IpSetting> GetAsync(AdminCaller caller, int id, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await store.GetAsync(connection, null, caller, id, forUpdate: false, ct) ?? throw NotFound(id);
-    }
+    public async Task<IpSetting> GetAsync(AdminCaller caller, int id, CancellationToken ct) =>
+        await writer.ReadAsync(connection => store.GetAsync(connection, null, caller, id, forUpdate: false, ct), ct) ?? throw NotFound(id);
 
-    public async Task<IReadOnlyList<IpSetting>> ExportAsync(AdminCaller caller, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await store.ExportAsync(connection, caller, ct);
-    }
+    /// <summary>The rules with these ids that the caller may see (the others are left out, as if they did not exist).</summary>
+    public Task<IReadOnlyList<IpSetting>> GetManyAsync(AdminCaller caller, IReadOnlyList<int> ids, CancellationToken ct) =>
+        ids.Count == 0
+            ? Task.FromResult<IReadOnlyList<IpSetting>>([])
+            : writer.ReadAsync(connection => store.GetManyAsync(connection, caller, ids, ct), ct);
 
-    public async Task<HashSet<int>> VisibleIdsAsync(AdminCaller caller, CancellationToken ct)
+    public Task<IReadOnlyList<IpSetting>> ExportAsync(AdminCaller caller, CancellationToken ct) =>
+        writer.ReadAsync(connection => store.ExportAsync(connection, caller, ct), ct);
+
+    public Task<HashSet<int>> VisibleIdsAsync(AdminCaller caller, CancellationToken ct) =>
+        writer.ReadAsync(connection => store.VisibleIdsAsync(connection, caller, ct), ct);
+
+    /// <summary>
+    /// Unusable, tied and shadowed rules, read from the current snapshot (what FreeSWITCH is answered
+    /// from), scoped to the caller's rules.
+    /// </summary>
+    public async Task<List<IpSettingProblem>> ProblemsAsync(AdminCaller caller, CancellationToken ct)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await store.VisibleIdsAsync(connection, caller, ct);
+        if (snapshots.Current is not { } snapshot)
+        {
+            throw new AdminProblemException(StatusCodes.Status503ServiceUnavailable, "No data loaded yet.");
+        }
+
+        var problems = IpRuleAnalysis.Analyse(snapshot);
+        if (caller.ResellerId is not null)
+        {
+            var visible = await VisibleIdsAsync(caller, ct);
+            problems.RemoveAll(p => !visible.Contains(p.RuleId));
+        }
+
+        return problems;
     }
 
     public async Task<IpSetting> CreateAsync(AdminCaller caller, IpSettingInput input, CancellationToken ct)
     {
-        var id = await WriteAsync(async (connection, transaction) =>
+        var id = await writer.WriteAsync(async (connection, transaction) =>
         {
             var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
             return await store.InsertAsync(connection, transaction, values, ct);
@@ -81,7 +102,7 @@ public sealed partial class IpSettingsService(
 
     public async Task<IpSetting> ReplaceAsync(AdminCaller caller, int id, IpSettingInput input, CancellationToken ct)
     {
-        await WriteAsync(async (connection, transaction) =>
+        await writer.WriteAsync(async (connection, transaction) =>
         {
             var existing = await store.GetAsync(connection, transaction, caller, id, forUpdate: true, ct) ?? throw NotFound(id);
             var values = await ValidateAsync(connection, transaction, caller, input, id, existing.Status, ct);
@@ -98,7 +119,7 @@ public sealed partial class IpSettingsService(
     public async Task<BulkResult> DeleteManyAsync(AdminCaller caller, IReadOnlyList<int>? ids, CancellationToken ct)
     {
         var distinct = CheckIds(ids);
-        await WriteAsync(async (connection, transaction) =>
+        await writer.WriteAsync(async (connection, transaction) =>
         {
             await LockAllVisibleAsync(connection, transaction, caller, distinct, ct);
             return await store.DeleteAsync(connection, transaction, distinct, ct);
@@ -115,7 +136,7 @@ public sealed partial class IpSettingsService(
         }
 
         var distinct = CheckIds(request.Ids);
-        await WriteAsync(async (connection, transaction) =>
+        await writer.WriteAsync(async (connection, transaction) =>
         {
             await LockAllVisibleAsync(connection, transaction, caller, distinct, ct);
             return await store.SetStatusAsync(connection, transaction, distinct, request.Status.Value, ct);
@@ -138,7 +159,7 @@ public sealed partial class IpSettingsService(
         }
 
         var created = new List<int>(rows.Count);
-        await WriteAsync(async (connection, transaction) =>
+        await writer.WriteAsync(async (connection, transaction) =>
         {
             foreach (var (line, input) in rows)
             {
@@ -183,21 +204,6 @@ public sealed partial class IpSettingsService(
             throw new AdminProblemException(StatusCodes.Status404NotFound,
                 $"IP setting(s) {string.Join(", ", missing)} not found; nothing was changed", "ids");
         }
-    }
-
-    private async Task<T> WriteAsync<T>(Func<MySqlConnection, MySqlTransaction, Task<T>> work, CancellationToken ct)
-    {
-        T result;
-        await using (var connection = await dataSource.OpenConnectionAsync(ct))
-        {
-            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-            result = await work(connection, transaction);
-            await transaction.CommitAsync(ct);
-        }
-
-        // The triggers bumped fsdir_change_version for the switches; this makes our own answers current now.
-        await reloader.ReloadIfChangedAsync(force: true, ct);
-        return result;
     }
 
     private static AdminProblemException NotFound(int id) =>

@@ -1,5 +1,6 @@
 using FsDirectory.Acl;
 using FsDirectory.Admin;
+using FsDirectory.AdminConsole;
 using FsDirectory.Data;
 using FsDirectory.Directory;
 using FsDirectory.EventSocket;
@@ -46,6 +47,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<FreeSwitchAnswers>();
         services.AddEventSocketPush();
         services.AddAdminApi();
+        services.AddAdminConsole();
         services.AddSingleton<FsDirectoryMetrics>();
         return builder;
     }
@@ -57,6 +59,7 @@ public static class FsDirectoryComposition
         app.MapIpAuthApi();
         app.MapStatus();
         app.MapAdmin();
+        app.MapAdminConsole();
         app.MapFsDirectoryMetrics();
         return app;
     }

@@ -25,21 +25,29 @@ public static class IpAuthApi
             return Results.Problem("Both 'ip' and 'number' are required.", statusCode: StatusCodes.Status400BadRequest);
         }
 
+        // Without keys the endpoint is loopback-only and unscoped.
+        return Results.Ok(Explain(snapshot, ip, number, profile, access.Enabled ? caller : null));
+    }
+
+    /// <summary>
+    /// The decision /freeswitch would make for this call, with every candidate rule. A reseller caller sees
+    /// that a call would be accepted, but not another reseller's rules; a null caller sees everything.
+    /// </summary>
+    public static ResolveResponse Explain(Snapshot snapshot, string ip, string number, string? profile, AdminCaller? caller)
+    {
         var decision = DialplanAnswers.Decide(snapshot, ip, number, profile);
         var candidates = IpAddressKey.TryParse(ip, out var source)
             ? snapshot.Rules.Candidates(source, number, string.IsNullOrEmpty(profile) ? null : profile)
             : [];
-        // A reseller key sees that a call would be accepted, but not another reseller's rules. Without keys
-        // the endpoint is loopback-only and unscoped.
-        bool Visible(IpRule rule) => !access.Enabled || caller.ResellerId is not { } reseller || rule.ResellerId == reseller;
-        return Results.Ok(new ResolveResponse(
+        bool Visible(IpRule rule) => caller?.ResellerId is not { } reseller || rule.ResellerId == reseller;
+        return new ResolveResponse(
             decision.Accepted,
             decision.Reason,
             decision.Rule is null || !Visible(decision.Rule) ? null : RuleView.From(decision.Rule),
             decision.Number,
             decision.Context,
             [.. candidates.Where(Visible).Select(RuleView.From)],
-            snapshot.Version));
+            snapshot.Version);
     }
 }
 
