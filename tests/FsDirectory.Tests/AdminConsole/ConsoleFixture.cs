@@ -25,6 +25,14 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // Evidence of an earlier run must not be taken for this one's.
+        if (System.IO.Directory.Exists(Browser.OutputDirectory))
+        {
+            System.IO.Directory.Delete(Browser.OutputDirectory, recursive: true);
+        }
+
+        // First, so that a missing browser fails the collection before anything else is started.
+        Browser = Browser.Start();
         Database = await TestDatabase.CreateAsync(seed: true);
         await Database.ExecuteAsync(
             """
@@ -49,20 +57,20 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["EventSocket:Nodes:0:Address"] = $"127.0.0.1:{DeadSwitchPort}",
             ["EventSocket:Nodes:0:Password"] = "ClueCon",
         });
-        // Evidence of an earlier run must not be taken for this one's.
-        if (System.IO.Directory.Exists(Browser.OutputDirectory))
-        {
-            System.IO.Directory.Delete(Browser.OutputDirectory, recursive: true);
-        }
-
-        Browser = Browser.Start();
     }
 
     public async Task DisposeAsync()
     {
         Browser?.Dispose();
-        await Server.DisposeAsync();
-        await Database.DisposeAsync();
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+
+        if (Database is not null)
+        {
+            await Database.DisposeAsync();
+        }
     }
 
     private static int ClosedPort()
