@@ -10,7 +10,7 @@ DATABASE     ?= fsdirectory
 URLS         ?= http://127.0.0.1:8080
 CONFIG       ?= Release
 
-.PHONY: help run stop test build bench bench-micro bench-memory load-run db screenshots
+.PHONY: help run stop test build bench bench-console bench-micro bench-memory load-run db screenshots
 
 help:
 	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
@@ -18,6 +18,7 @@ help:
 	@echo "make screenshots  regenerate docs/console-*.png from the browser tests"
 	@echo "make stop   stop the MariaDB that make run started"
 	@echo "make bench  end-to-end benchmark (see BENCHMARKS.md)"
+	@echo "make bench-console  the admin console's pages over 100k rules (BENCHMARKS.md)"
 	@echo "make bench-micro  BenchmarkDotNet: IP matcher, snapshot build, acl.conf, dialplan answer"
 	@echo "make bench-memory what a 1M-rule snapshot keeps live, part by part"
 
@@ -77,6 +78,15 @@ bench:
 	dotnet benchmarks/FsDirectory.Benchmarks/$(BENCH_BIN)/FsDirectory.Benchmarks.dll e2e \
 	  --connection "$$($(DB) connection-string $(BENCH_DB_DIR) $(BENCH_DATABASE))" \
 	  --host benchmarks/FsDirectory.BenchHost/$(BENCH_BIN)/FsDirectory.BenchHost.dll --out .data/bench-results.md $(BENCH_ARGS)
+
+# The admin console's pages over 100k rules: server time (Server-Timing) and whole-request time.
+bench-console:
+	dotnet build FsDirectory.sln -c Release --nologo -v quiet
+	$(DB) start $(BENCH_DB_DIR)
+	$(DB) apply $(BENCH_DB_DIR) $(BENCH_DATABASE)
+	dotnet benchmarks/FsDirectory.Benchmarks/$(BENCH_BIN)/FsDirectory.Benchmarks.dll console \
+	  --connection "$$($(DB) connection-string $(BENCH_DB_DIR) $(BENCH_DATABASE))" \
+	  --host benchmarks/FsDirectory.BenchHost/$(BENCH_BIN)/FsDirectory.BenchHost.dll --out .data/bench-console.md
 
 # The IP matcher and answer-building micro-benchmarks (BenchmarkDotNet, short in-process runs).
 bench-micro:

@@ -163,37 +163,15 @@ public static class CliApp
             : throw new UsageException($"{name} '{text}' is not a whole number");
     }
 
-    private static async Task<int> ListAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr)
-    {
-        var query = new List<string>();
-        foreach (var (option, parameter) in new[]
-                 {
-                     ("--account", "accountId"), ("--reseller", "resellerId"), ("--profile", "sipProfileId"), ("--status", "status"),
-                     ("--search", "q"), ("--sort", "sort"), ("--page", "page"), ("--page-size", "pageSize"),
-                 })
-        {
-            if (options.Remove(option, out var value) && value is not null)
-            {
-                query.Add($"{parameter}={Uri.EscapeDataString(value)}");
-            }
-        }
-
-        if (options.Count > 0)
-        {
-            throw new UsageException($"unknown option {options.Keys.First()}");
-        }
-
-        using var response = await client.GetAsync(new Uri("/api/ip-settings" + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty), UriKind.Relative));
-        if (!response.IsSuccessStatusCode)
-        {
-            return await ProblemAsync(response, stderr);
-        }
-
-        using var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        await stdout.WriteLineAsync("id\tstatus\taccount\treseller\tprofile\tip\tprefix\tcontext\tname");
-        foreach (var rule in page.RootElement.GetProperty("items").EnumerateArray())
-        {
-            await stdout.WriteLineAsync(string.Join('\t',
+    private static Task<int> ListAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr) =>
+        TableAsync(client, "/api/ip-settings", options,
+            [
+                ("--account", "accountId"), ("--reseller", "resellerId"), ("--profile", "sipProfileId"), ("--status", "status"),
+                ("--search", "q"), ("--sort", "sort"), ("--page", "page"), ("--page-size", "pageSize"),
+            ],
+            "id\tstatus\taccount\treseller\tprofile\tip\tprefix\tcontext\tname",
+            rule =>
+            [
                 rule.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture),
                 rule.GetProperty("status").GetInt32() == 0 ? "active" : "inactive",
                 rule.GetProperty("accountId").GetInt32().ToString(CultureInfo.InvariantCulture),
@@ -202,19 +180,32 @@ public static class CliApp
                 rule.GetProperty("ip").GetString(),
                 rule.GetProperty("prefix").GetString(),
                 rule.GetProperty("context").GetString(),
-                rule.GetProperty("name").GetString()));
-        }
+                rule.GetProperty("name").GetString(),
+            ],
+            "rule(s)", stdout, stderr);
 
-        var total = page.RootElement.GetProperty("total").GetInt64();
-        var shown = page.RootElement.GetProperty("items").GetArrayLength();
-        await stderr.WriteLineAsync($"{shown} of {total} rule(s), page {page.RootElement.GetProperty("page").GetInt32()}");
-        return Ok;
-    }
+    private static Task<int> AccountsAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr) =>
+        TableAsync(client, "/api/accounts", options, [("--search", "q"), ("--page", "page"), ("--page-size", "pageSize")],
+            "id\tnumber\ttype\treseller\tstatus\tip-only\tname",
+            account =>
+            [
+                account.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture),
+                account.GetProperty("number").GetString(),
+                account.GetProperty("type").GetInt32() == 3 ? "provider" : "customer",
+                account.GetProperty("resellerId").GetInt32().ToString(CultureInfo.InvariantCulture),
+                account.GetProperty("status").GetInt32() == 0 ? "active" : "inactive",
+                account.GetProperty("ipOnly").GetBoolean() ? "yes" : "no",
+                account.GetProperty("name").GetString(),
+            ],
+            "account(s)", stdout, stderr);
 
-    private static async Task<int> AccountsAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr)
+    /// <summary>A page of a list endpoint as tab-separated lines: the options become the query, the count goes to stderr.</summary>
+    private static async Task<int> TableAsync(
+        HttpClient client, string path, Dictionary<string, string?> options, (string Option, string Parameter)[] parameters,
+        string header, Func<JsonElement, string?[]> row, string noun, TextWriter stdout, TextWriter stderr)
     {
         var query = new List<string>();
-        foreach (var (option, parameter) in new[] { ("--search", "q"), ("--page", "page"), ("--page-size", "pageSize") })
+        foreach (var (option, parameter) in parameters)
         {
             if (options.Remove(option, out var value) && value is not null)
             {
@@ -227,27 +218,22 @@ public static class CliApp
             throw new UsageException($"unknown option {options.Keys.First()}");
         }
 
-        using var response = await client.GetAsync(new Uri("/api/accounts" + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty), UriKind.Relative));
+        using var response = await client.GetAsync(new Uri(path + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty), UriKind.Relative));
         if (!response.IsSuccessStatusCode)
         {
             return await ProblemAsync(response, stderr);
         }
 
         using var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        await stdout.WriteLineAsync("id\tnumber\ttype\treseller\tstatus\tip-only\tname");
-        foreach (var account in page.RootElement.GetProperty("items").EnumerateArray())
+        await stdout.WriteLineAsync(header);
+        foreach (var item in page.RootElement.GetProperty("items").EnumerateArray())
         {
-            await stdout.WriteLineAsync(string.Join('\t',
-                account.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture),
-                account.GetProperty("number").GetString(),
-                account.GetProperty("type").GetInt32() == 3 ? "provider" : "customer",
-                account.GetProperty("resellerId").GetInt32().ToString(CultureInfo.InvariantCulture),
-                account.GetProperty("status").GetInt32() == 0 ? "active" : "inactive",
-                account.GetProperty("ipOnly").GetBoolean() ? "yes" : "no",
-                account.GetProperty("name").GetString()));
+            await stdout.WriteLineAsync(string.Join('\t', row(item)));
         }
 
-        await stderr.WriteLineAsync($"{page.RootElement.GetProperty("items").GetArrayLength()} of {page.RootElement.GetProperty("total").GetInt64()} account(s)");
+        var total = page.RootElement.GetProperty("total").GetInt64();
+        var shown = page.RootElement.GetProperty("items").GetArrayLength();
+        await stderr.WriteLineAsync($"{shown} of {total} {noun}, page {page.RootElement.GetProperty("page").GetInt32()}");
         return Ok;
     }
 

@@ -27,20 +27,9 @@ public sealed partial class AccountsService(AdminWriter writer, AccountsStore st
 
     public async Task<AccountPage> SearchAsync(AdminCaller caller, AccountQuery query, CancellationToken ct)
     {
-        var page = query.Page ?? 1;
-        var pageSize = query.PageSize ?? 20;
-        if (page < 1)
-        {
-            throw AdminProblemException.Invalid("page", "page must be 1 or more");
-        }
-
-        if (pageSize is < 1 or > MaxPageSize)
-        {
-            throw AdminProblemException.Invalid("pageSize", $"pageSize must be between 1 and {MaxPageSize}");
-        }
-
-        var (items, total) = await writer.ReadAsync(connection => store.SearchAsync(connection, caller, query.Q, page, pageSize, ct), ct);
-        return new AccountPage([.. items.Select(AccountSummary.From)], total, page, pageSize);
+        var paging = Paging.Check(query.Page, query.PageSize, 20, MaxPageSize);
+        var (items, total) = await writer.ReadAsync(connection => store.SearchAsync(connection, caller, query.Q, paging, ct), ct);
+        return new AccountPage([.. items.Select(AccountSummary.From)], total, paging.Page, paging.PageSize);
     }
 
     public async Task<AccountSummary> GetAsync(AdminCaller caller, int id, CancellationToken ct)

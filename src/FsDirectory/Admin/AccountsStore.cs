@@ -23,7 +23,7 @@ public sealed class AccountsStore
     private const string SearchCountSql = "SELECT COUNT(*)" + SearchFilter;
 
     public async Task<(IReadOnlyList<AccountRecord> Items, long Total)> SearchAsync(
-        DbConnection connection, AdminCaller caller, string? q, int page, int pageSize, CancellationToken ct)
+        DbConnection connection, AdminCaller caller, string? q, Paging paging, CancellationToken ct)
     {
         var text = string.IsNullOrWhiteSpace(q) ? null : q.Trim();
         var parameters = new
@@ -32,8 +32,8 @@ public sealed class AccountsStore
             q = text is null ? null : "%" + IpSettingsStore.EscapeLike(text) + "%",
             prefix = text is null ? null : IpSettingsStore.EscapeLike(text) + "%",
             id = int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : (int?)null,
-            limit = pageSize,
-            offset = (long)(page - 1) * pageSize,
+            limit = paging.PageSize,
+            offset = paging.Offset,
         };
         var items = await connection.QueryAsync<AccountRecord>(new CommandDefinition(SearchSql, parameters, cancellationToken: ct));
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(SearchCountSql, parameters, cancellationToken: ct));

@@ -40,6 +40,27 @@ public sealed record IpSettingInput
     public int? Status { get; init; }
 }
 
+/// <summary>The page and page size of a list request, checked: page 1 or more, size 1 to the list's maximum.</summary>
+public readonly record struct Paging(int Page, int PageSize)
+{
+    public long Offset => (long)(Page - 1) * PageSize;
+
+    public static Paging Check(int? page, int? pageSize, int defaultSize, int maxSize)
+    {
+        if (page is < 1)
+        {
+            throw AdminProblemException.Invalid("page", "page must be 1 or more");
+        }
+
+        if (pageSize is < 1 || pageSize > maxSize)
+        {
+            throw AdminProblemException.Invalid("pageSize", $"pageSize must be between 1 and {maxSize}");
+        }
+
+        return new Paging(page ?? 1, pageSize ?? defaultSize);
+    }
+}
+
 public sealed record IpSettingPage(IReadOnlyList<IpSetting> Items, long Total, int Page, int PageSize);
 
 public sealed record IdsRequest

@@ -27,18 +27,7 @@ public sealed partial class IpSettingsService(
 
     public async Task<IpSettingPage> ListAsync(AdminCaller caller, ListQuery query, CancellationToken ct)
     {
-        var page = query.Page ?? 1;
-        var pageSize = query.PageSize ?? 50;
-        if (page < 1)
-        {
-            throw AdminProblemException.Invalid("page", "page must be 1 or more");
-        }
-
-        if (pageSize is < 1 or > MaxPageSize)
-        {
-            throw AdminProblemException.Invalid("pageSize", $"pageSize must be between 1 and {MaxPageSize}");
-        }
-
+        var paging = Paging.Check(query.Page, query.PageSize, 50, MaxPageSize);
         if (query.Status is not (null or 0 or 1))
         {
             throw AdminProblemException.Invalid("status", "status must be 0 (active) or 1 (inactive)");
@@ -49,8 +38,8 @@ public sealed partial class IpSettingsService(
             throw AdminProblemException.Invalid("sort", $"sort must be one of {string.Join(", ", IpSettingsStore.SortKeys)}, optionally with a leading '-' for descending order");
         }
 
-        var (items, total) = await writer.ReadAsync(connection => store.ListAsync(connection, caller, query, page, pageSize, ct), ct);
-        return new IpSettingPage(items, total, page, pageSize);
+        var (items, total) = await writer.ReadAsync(connection => store.ListAsync(connection, caller, query, paging, ct), ct);
+        return new IpSettingPage(items, total, paging.Page, paging.PageSize);
     }
 
     public async Task<IpSetting> GetAsync(AdminCaller caller, int id, CancellationToken ct) =>

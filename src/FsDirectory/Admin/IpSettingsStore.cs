@@ -37,32 +37,37 @@ public sealed class IpSettingsStore
           AND (@q IS NULL OR m.name LIKE @q ESCAPE '!' OR m.ip LIKE @q ESCAPE '!' OR m.prefix LIKE @q ESCAPE '!')
         """;
 
-    private const string CountSql = "SELECT COUNT(*) FROM ip_map m LEFT JOIN accounts a ON a.id = m.accountid" + ListFilter;
+    private const string ListFrom = " FROM ip_map m LEFT JOIN accounts a ON a.id = m.accountid" + ListFilter;
+    private const string CountSql = "SELECT COUNT(*)" + ListFrom;
 
     // Sorting is the only part of the list that cannot be a parameter. Each sort key names a fixed
     // column expression, and the texts are built once from these constants (never from the request),
     // so there is one constant SQL text per key and direction. Ties are broken by id, so pages are stable.
+    // "account" groups the rules by account id: the account index already holds that order, where sorting
+    // by account number would join and sort every row.
     private static readonly (string Key, string Column)[] SortColumns =
     [
         ("id", "m.id"), ("name", "m.name"), ("ip", "INET6_ATON(SUBSTRING_INDEX(m.ip, '/', 1))"), ("prefix", "m.prefix"),
-        ("context", "m.context"), ("status", "m.status"), ("account", "a.number"), ("reseller", "COALESCE(a.reseller_id, 0)"),
+        ("context", "m.context"), ("status", "m.status"), ("account", "m.accountid"), ("reseller", "COALESCE(a.reseller_id, 0)"),
         ("profile", "m.sip_profile_id"),
     ];
 
     public static IReadOnlyList<string> SortKeys { get; } = [.. SortColumns.Select(c => c.Key)];
 
-    private static readonly FrozenDictionary<string, string> ListSqlBySort = SortColumns
+    // A page is found as ids first (the sort then moves ids, not whole rows with names joined in), and its
+    // rows are read by id: at 100k rules that is what keeps a sorted page well under the 300 ms budget.
+    private static readonly FrozenDictionary<string, string> PageIdsSqlBySort = SortColumns
         .SelectMany(c => new[]
         {
-            KeyValuePair.Create(c.Key, $"{Select}{ListFilter} ORDER BY {c.Column}{(c.Key == "id" ? string.Empty : ", m.id")} LIMIT @limit OFFSET @offset"),
-            KeyValuePair.Create("-" + c.Key, $"{Select}{ListFilter} ORDER BY {c.Column} DESC{(c.Key == "id" ? string.Empty : ", m.id DESC")} LIMIT @limit OFFSET @offset"),
+            KeyValuePair.Create(c.Key, $"SELECT m.id{ListFrom} ORDER BY {c.Column}{(c.Key == "id" ? string.Empty : ", m.id")} LIMIT @limit OFFSET @offset"),
+            KeyValuePair.Create("-" + c.Key, $"SELECT m.id{ListFrom} ORDER BY {c.Column} DESC{(c.Key == "id" ? string.Empty : ", m.id DESC")} LIMIT @limit OFFSET @offset"),
         })
         .ToFrozenDictionary(StringComparer.Ordinal);
 
-    public static bool IsSortable(string? sort) => string.IsNullOrEmpty(sort) || ListSqlBySort.ContainsKey(sort);
+    public static bool IsSortable(string? sort) => string.IsNullOrEmpty(sort) || PageIdsSqlBySort.ContainsKey(sort);
 
     public async Task<(IReadOnlyList<IpSetting> Items, long Total)> ListAsync(
-        DbConnection connection, AdminCaller caller, ListQuery query, int page, int pageSize, CancellationToken ct)
+        DbConnection connection, AdminCaller caller, ListQuery query, Paging paging, CancellationToken ct)
     {
         var parameters = new
         {
@@ -72,13 +77,19 @@ public sealed class IpSettingsStore
             sipProfileId = query.SipProfileId,
             status = query.Status,
             q = string.IsNullOrEmpty(query.Q) ? null : "%" + EscapeLike(query.Q) + "%",
-            limit = pageSize,
-            offset = (long)(page - 1) * pageSize,
+            limit = paging.PageSize,
+            offset = paging.Offset,
         };
-        var sql = ListSqlBySort[string.IsNullOrEmpty(query.Sort) ? "id" : query.Sort];
-        var items = await connection.QueryAsync<IpSetting>(new CommandDefinition(sql, parameters, cancellationToken: ct));
+        var sql = PageIdsSqlBySort[string.IsNullOrEmpty(query.Sort) ? "id" : query.Sort];
+        var ids = (await connection.QueryAsync<int>(new CommandDefinition(sql, parameters, cancellationToken: ct))).AsList();
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(CountSql, parameters, cancellationToken: ct));
-        return (items.AsList(), total);
+        if (ids.Count == 0)
+        {
+            return ([], total);
+        }
+
+        var rows = (await GetManyAsync(connection, caller, ids, ct)).ToDictionary(r => r.Id);
+        return ([.. ids.Where(rows.ContainsKey).Select(id => rows[id])], total);
     }
 
     /// <summary>LIKE wildcards in the user's text are literal: '!' is the escape character.</summary>

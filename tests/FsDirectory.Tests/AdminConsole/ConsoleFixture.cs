@@ -44,19 +44,10 @@ public sealed class ConsoleFixture : IAsyncLifetime
               (41, 'tie second', '198.18.9.0/24', 3, 1, 0, '55', 'default', 0),
               (46, 'Adatum PBX', '198.18.11.0/24', 31, 9, 0, '', 'default', 0);
             """);
-        Server = await FsDirectoryServer.StartAsync(Database.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Admin:ApiKeys:0:Key"] = AdminKey,
-            ["Admin:ApiKeys:0:Name"] = "ops",
-            ["Admin:ApiKeys:1:Key"] = ResellerKey,
-            ["Admin:ApiKeys:1:Name"] = "northwind",
-            ["Admin:ApiKeys:1:ResellerId"] = "1",
-            ["Admin:ApiKeys:2:Key"] = OtherResellerKey,
-            ["Admin:ApiKeys:2:Name"] = "adatum",
-            ["Admin:ApiKeys:2:ResellerId"] = "9",
-            ["EventSocket:Nodes:0:Address"] = $"127.0.0.1:{DeadSwitchPort}",
-            ["EventSocket:Nodes:0:Password"] = "ClueCon",
-        });
+        var settings = AdminKeys.Settings((AdminKey, "ops", null), (ResellerKey, "northwind", 1), (OtherResellerKey, "adatum", 9));
+        settings["EventSocket:Nodes:0:Address"] = $"127.0.0.1:{DeadSwitchPort}";
+        settings["EventSocket:Nodes:0:Password"] = "ClueCon";
+        Server = await FsDirectoryServer.StartAsync(Database.ConnectionString, settings);
     }
 
     public async Task DisposeAsync()

@@ -44,6 +44,10 @@ public sealed partial class ConsoleClient : IDisposable
         return await PostAsync("/console/login", [new("Key", key), new("ReturnUrl", returnUrl ?? string.Empty), new("__RequestVerificationToken", token)]);
     }
 
+    /// <summary>The expires attribute of a Set-Cookie header.</summary>
+    public static DateTimeOffset Expires(string setCookie) =>
+        DateTimeOffset.Parse(Regex.Match(setCookie, "expires=([^;]+)", RegexOptions.IgnoreCase).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
     public void Dispose() => _client.Dispose();
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
@@ -57,11 +61,7 @@ public sealed class ConsoleHttpFixture : DemoServerFixture
     /// <summary>Per request path: whether the authentication, authorization or antiforgery middleware ran for it.</summary>
     public ConcurrentDictionary<string, bool> ConsoleMiddlewareRan { get; } = new();
 
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Admin:ApiKeys:0:Key"] = AdminKey,
-        ["Admin:ApiKeys:0:Name"] = "ops",
-    };
+    protected override IDictionary<string, string?> Settings => AdminKeys.Settings((AdminKey, "ops", null));
 
     protected override Action<WebApplication>? Configure => app => app.Use(async (context, next) =>
     {
@@ -139,8 +139,7 @@ public sealed class ConsoleHttpTests(ConsoleHttpFixture fixture) : IClassFixture
         Assert.DoesNotContain("secure", session, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(ConsoleHttpFixture.AdminKey, session, StringComparison.Ordinal);
         Assert.DoesNotContain(Convert.ToHexString(FsDirectory.Admin.AdminAccess.Digest(ConsoleHttpFixture.AdminKey)), session, StringComparison.OrdinalIgnoreCase);
-        var expires = DateTimeOffset.Parse(Regex.Match(session, "expires=([^;]+)", RegexOptions.IgnoreCase).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(expires - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(55), TimeSpan.FromMinutes(61));
+        Assert.InRange(ConsoleClient.Expires(session) - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(55), TimeSpan.FromMinutes(61));
 
         using var list = await client.GetAsync("/console/ip-settings");
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
@@ -248,10 +247,8 @@ public sealed class ConsoleHardeningFixture : DemoServerFixture
 {
     public const string AdminKey = "hardening-admin-key-0123456789";
 
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(AdminKeys.Settings((AdminKey, "ops", null)))
     {
-        ["Admin:ApiKeys:0:Key"] = AdminKey,
-        ["Admin:ApiKeys:0:Name"] = "ops",
         ["Console:CookieSecurity"] = "Always",
         ["Console:SessionTimeout"] = "00:10:00",
     };
@@ -267,8 +264,7 @@ public sealed class ConsoleHardeningTests(ConsoleHardeningFixture fixture) : ICl
         Assert.Equal(HttpStatusCode.Found, login.StatusCode);
         var session = login.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(ConsoleSession.CookieName + "=", StringComparison.Ordinal));
         Assert.Contains("secure", session, StringComparison.OrdinalIgnoreCase);
-        var expires = DateTimeOffset.Parse(Regex.Match(session, "expires=([^;]+)", RegexOptions.IgnoreCase).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(expires - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(11));
+        Assert.InRange(ConsoleClient.Expires(session) - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(11));
     }
 
     [Fact]

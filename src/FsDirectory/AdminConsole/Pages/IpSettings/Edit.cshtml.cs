@@ -4,23 +4,6 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace FsDirectory.AdminConsole.Pages.IpSettings;
 
-/// <summary>What the form posts; the service validates it (the page adds no rules of its own).</summary>
-public sealed class RuleForm
-{
-    public string? Name { get; set; }
-    public string? Ip { get; set; }
-    public int? AccountId { get; set; }
-    public int? SipProfileId { get; set; }
-    public string? Prefix { get; set; }
-    public string? Context { get; set; }
-    public int? Status { get; set; }
-
-    public IpSettingInput ToInput() => new()
-    {
-        Name = Name, Ip = Ip, AccountId = AccountId, SipProfileId = SipProfileId, Prefix = Prefix, Context = Context, Status = Status,
-    };
-}
-
 /// <summary>Create (no id) or edit one IP setting. A refusal is shown next to the field the API names, and what was typed is kept.</summary>
 public sealed class EditModel(IpSettingsService rules, AccountsService accounts, DefaultSipProfileService profiles, SnapshotHolder snapshots)
     : ConsolePageModel
@@ -35,8 +18,9 @@ public sealed class EditModel(IpSettingsService rules, AccountsService accounts,
     [BindProperty(SupportsGet = true)]
     public int? Id { get; set; }
 
+    /// <summary>What the form posts, as the API takes it; the service validates it (the page adds no rules of its own).</summary>
     [BindProperty]
-    public RuleForm Input { get; set; } = new();
+    public IpSettingInput Input { get; set; } = new();
 
     [BindProperty]
     public string? AccountSearch { get; set; }
@@ -58,7 +42,7 @@ public sealed class EditModel(IpSettingsService rules, AccountsService accounts,
                 return NotFound();
             }
 
-            Input = new RuleForm
+            Input = new IpSettingInput
             {
                 Name = rule.Name, Ip = rule.Ip, AccountId = rule.AccountId, SipProfileId = rule.SipProfileId,
                 Prefix = rule.Prefix, Context = rule.Context, Status = rule.Status,
@@ -66,7 +50,7 @@ public sealed class EditModel(IpSettingsService rules, AccountsService accounts,
         }
         else
         {
-            Input = new RuleForm { SipProfileId = 0, Context = IpSettingsService.DefaultContext, Status = 0 };
+            Input = new IpSettingInput { SipProfileId = 0, Context = IpSettingsService.DefaultContext, Status = 0 };
         }
 
         await LoadAsync(ct);
@@ -78,8 +62,8 @@ public sealed class EditModel(IpSettingsService rules, AccountsService accounts,
         try
         {
             var saved = Id is { } id
-                ? await rules.ReplaceAsync(Caller, id, Input.ToInput(), ct)
-                : await rules.CreateAsync(Caller, Input.ToInput(), ct);
+                ? await rules.ReplaceAsync(Caller, id, Input, ct)
+                : await rules.CreateAsync(Caller, Input, ct);
             Notice = $"IP setting {saved.Id} ({saved.Name}, {saved.Ip}) {(Id is null ? "created" : "saved")}. FreeSWITCH is answered with it now.";
             return RedirectToPage("/IpSettings/Index", new { sort = Id is null ? "-id" : null });
         }
