@@ -49,6 +49,11 @@ public sealed class ConsoleLayoutTests(ConsoleFixture fixture) : ConsoleScenario
         Assert.True(unlabelled.Count == 0, $"{page} has inputs without a label: {string.Join(", ", unlabelled)}");
         Assert.Equal("en", Browser.Find("html").GetAttribute("lang"));
         Assert.NotEmpty(Browser.Text("h1"));
+
+        // Every page at both widths, for a person to look at (test output only).
+        var pages = System.IO.Directory.CreateDirectory(System.IO.Path.Combine(Browser.OutputDirectory, "pages")).FullName;
+        var name = new string([.. page.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]).Trim('-');
+        Browser.Driver.GetScreenshot().SaveAsFile(System.IO.Path.Combine(pages, $"{width}-{name}.png"));
     }
 
     [Fact]
@@ -94,12 +99,14 @@ public sealed class ConsoleLayoutTests(ConsoleFixture fixture) : ConsoleScenario
         System.IO.Directory.CreateDirectory(directory);
         LogIn(ConsoleFixture.AdminKey);
 
-        Browser.Resize(Browser.Wide);
+        // Tall enough for every rule of the fixture (the tie and the inactive rule included).
+        Browser.Driver.Manage().Window.Size = new System.Drawing.Size(Browser.Wide, 1450);
         Go("/console/ip-settings");
         Browser.Find("tr[data-rule-id='4'] input[name=ids]").Click();
         Browser.Find("tr[data-rule-id='5'] input[name=ids]").Click();
         Save(directory, "console-list.png");
 
+        Browser.Resize(Browser.Wide);
         Go("/console/ip-settings/edit");
         PickAccount("Tailspin", 4);
         Type("#Input_Name", "Tailspin SBC");
