@@ -324,6 +324,17 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : ConsoleScenari
     });
 
     [Fact]
+    public void The_browser_reports_an_inline_script_as_a_csp_violation_and_does_not_run_it() => Scenario(() =>
+    {
+        // The control for every scenario's "no CSP violation" check: a violation does reach the log this reads.
+        LogIn(ConsoleFixture.AdminKey);
+        Browser.TakeLog();
+        Browser.Script<object>("const s = document.createElement('script'); s.textContent = 'window.injected = true;'; document.body.appendChild(s); return null;");
+        Browser.WaitUntil(() => Browser.TakeLog().Any(l => l.Contains("Content Security Policy", StringComparison.Ordinal)), "the CSP violation in the browser's log");
+        Assert.Null(Browser.Script<object?>("return window.injected === undefined ? null : window.injected;"));
+    });
+
+    [Fact]
     public void The_status_view_shows_the_snapshot_the_database_and_each_switch() => Scenario(() =>
     {
         LogIn(ConsoleFixture.AdminKey);

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FsDirectory.Tests.AdminConsole;
 
@@ -61,7 +62,9 @@ public sealed class ConsoleHttpFixture : DemoServerFixture
     /// <summary>Per request path: whether the authentication, authorization or antiforgery middleware ran for it.</summary>
     public ConcurrentDictionary<string, bool> ConsoleMiddlewareRan { get; } = new();
 
-    protected override IDictionary<string, string?> Settings => AdminKeys.Settings((AdminKey, "ops", null));
+    public const string RevocableKey = "http-revocable-key-0123456789";
+
+    protected override IDictionary<string, string?> Settings => AdminKeys.Settings((AdminKey, "ops", null), (RevocableKey, "leaver", null));
 
     protected override Action<WebApplication>? Configure => app => app.Use(async (context, next) =>
     {
@@ -152,6 +155,31 @@ public sealed class ConsoleHttpTests(ConsoleHttpFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.Found, bye.StatusCode);
         using var after = await client.GetAsync("/console/ip-settings");
         Assert.Equal(HttpStatusCode.Found, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task Removing_a_key_from_the_configuration_ends_its_sessions_at_their_next_request()
+    {
+        using var leaver = new ConsoleClient(_server);
+        using var ops = new ConsoleClient(_server);
+        using (await leaver.LogInAsync(ConsoleHttpFixture.RevocableKey))
+        using (await ops.LogInAsync(ConsoleHttpFixture.AdminKey))
+        using (var before = await leaver.GetAsync("/console/ip-settings"))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        // The key is rotated in the configuration (Admin:ApiKeys is read through IOptionsMonitor).
+        var configuration = (Microsoft.Extensions.Configuration.IConfigurationRoot)_server.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        configuration["Admin:ApiKeys:1:Key"] = "http-rotated-key-0123456789-new";
+        configuration.Reload();
+
+        using var after = await leaver.GetAsync("/console/ip-settings");
+        Assert.Equal(HttpStatusCode.Found, after.StatusCode);
+        Assert.Equal("/console/login", after.Headers.Location!.AbsolutePath);
+        Assert.Contains("the session of leaver ended", _server.Logs.All, StringComparison.Ordinal);
+        using var still = await ops.GetAsync("/console/ip-settings");
+        Assert.Equal(HttpStatusCode.OK, still.StatusCode);
     }
 
     [Fact]
