@@ -87,6 +87,7 @@ public static class ConsoleComposition
         app.UseWhen(IsConsoleRequest, console =>
         {
             console.Use(ConsoleGate.InvokeAsync);
+            console.UseStatusCodePages(ConsoleGate.StatusPageAsync);
             console.UseAuthentication();
             console.UseAuthorization();
             console.UseAntiforgery();

@@ -2,10 +2,13 @@ using System.ComponentModel.DataAnnotations;
 
 namespace FsDirectory.AdminConsole;
 
-/// <summary>The admin console (/console). It is on exactly when the admin API is: when Admin:ApiKeys (or Admin:DemoKey) has a key.</summary>
+/// <summary>The admin console (/console). It is on when the admin API is (Admin:ApiKeys or Admin:DemoKey has a key), unless <see cref="Enabled"/> is false.</summary>
 public sealed class ConsoleOptions : IValidatableObject
 {
     public const string Section = "Console";
+
+    /// <summary>False: /console answers 404 even with admin keys configured (the JSON API stays on).</summary>
+    public bool Enabled { get; init; } = true;
 
     /// <summary>A session ends after this long without a request (the cookie is renewed while in use).</summary>
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromHours(1);

@@ -12,7 +12,8 @@ namespace FsDirectory.AdminConsole;
 /// loopback demo only, the demo key, which is the one key ever printed).
 /// </summary>
 public sealed partial class LoopbackGuard(
-    IOptions<AdminOptions> admin, IConfiguration configuration, IServer server, ILogger<LoopbackGuard> logger) : IHostedLifecycleService
+    IOptions<AdminOptions> admin, IOptions<ConsoleOptions> console, IConfiguration configuration, IServer server, ILogger<LoopbackGuard> logger)
+    : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
@@ -36,6 +37,12 @@ public sealed partial class LoopbackGuard(
         if (admin.Value.AllKeys.Count == 0)
         {
             LogConsoleOff();
+            return Task.CompletedTask;
+        }
+
+        if (!console.Value.Enabled)
+        {
+            LogConsoleDisabled();
             return Task.CompletedTask;
         }
 
@@ -114,6 +121,9 @@ public sealed partial class LoopbackGuard(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Admin console and API are off: no Admin:ApiKeys configured")]
     private partial void LogConsoleOff();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Admin console is off (Console:Enabled=false); the admin API is on")]
+    private partial void LogConsoleDisabled();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Admin console demo key (Admin:DemoKey, loopback only, for this local demo): {DemoKey}")]
     private partial void LogDemoKey(string demoKey);

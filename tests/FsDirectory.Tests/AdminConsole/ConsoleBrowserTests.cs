@@ -136,6 +136,9 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : ConsoleScenari
 
         // Crafted URLs: another reseller's rule, filters naming its account or reseller, its problems, its CSV.
         Assert.Equal(404, Browser.FetchStatus("/console/ip-settings/edit/1"));
+        Go("/console/ip-settings/edit/1");
+        Assert.Equal("Not found", Browser.Text("h1"));
+        Assert.DoesNotContain("Contoso", Browser.Text("main"), StringComparison.Ordinal);
         Go("/console/ip-settings?accountId=2");
         Assert.False(Browser.Exists("tbody tr[data-rule-id]"));
         Go("/console/ip-settings?resellerId=1");

@@ -271,6 +271,24 @@ public sealed class ConsoleOffTests(DemoServerFixture fixture) : IClassFixture<D
     }
 }
 
+public sealed class ConsoleSwitchedOffTests
+{
+    [Fact]
+    public async Task Console_enabled_false_keeps_the_console_off_and_the_api_on()
+    {
+        await using var database = await TestDatabase.CreateAsync(seed: true);
+        var settings = AdminKeys.Settings(("switched-off-key-0123456789", "ops", null));
+        settings["Console:Enabled"] = "false";
+        await using var server = await FsDirectoryServer.StartAsync(database.ConnectionString, settings);
+        using var client = new ConsoleClient(server);
+        using var login = await client.GetAsync("/console/login");
+        Assert.Equal(HttpStatusCode.NotFound, login.StatusCode);
+        var (status, _) = await new Admin.AdminClient(server, "switched-off-key-0123456789").GetAsync("/api/ip-settings");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("Admin console is off (Console:Enabled=false)", server.Logs.All, StringComparison.Ordinal);
+    }
+}
+
 public sealed class ConsoleHardeningFixture : DemoServerFixture
 {
     public const string AdminKey = "hardening-admin-key-0123456789";
