@@ -46,10 +46,11 @@ public sealed partial class IpSettingsService(
         await writer.ReadAsync(connection => store.GetAsync(connection, null, caller, id, forUpdate: false, ct), ct) ?? throw NotFound(id);
 
     /// <summary>The rules with these ids that the caller may see (the others are left out, as if they did not exist).</summary>
-    public Task<IReadOnlyList<IpSetting>> GetManyAsync(AdminCaller caller, IReadOnlyList<int> ids, CancellationToken ct) =>
-        ids.Count == 0
-            ? Task.FromResult<IReadOnlyList<IpSetting>>([])
-            : writer.ReadAsync(connection => store.GetManyAsync(connection, caller, ids, ct), ct);
+    public Task<IReadOnlyList<IpSetting>> GetManyAsync(AdminCaller caller, IReadOnlyList<int> ids, CancellationToken ct)
+    {
+        var distinct = CheckIds(ids);
+        return writer.ReadAsync(connection => store.GetManyAsync(connection, caller, distinct, ct), ct);
+    }
 
     public Task<IReadOnlyList<IpSetting>> ExportAsync(AdminCaller caller, CancellationToken ct) =>
         writer.ReadAsync(connection => store.ExportAsync(connection, caller, ct), ct);

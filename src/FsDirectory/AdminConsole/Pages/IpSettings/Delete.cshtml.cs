@@ -19,14 +19,16 @@ public sealed class DeleteModel(IpSettingsService rules) : ConsolePageModel
     /// <summary>The confirmation: only the caller's rules are listed; any other id makes the delete refuse, as the API does.</summary>
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
-        if (Ids.Length == 0)
+        try
         {
-            Alert = "Select at least one IP setting to delete.";
+            Selected = await rules.GetManyAsync(Caller, Ids, ct);
+            return Page();
+        }
+        catch (AdminProblemException problem)
+        {
+            Alert = $"Nothing was deleted: {problem.Message}.";
             return BackTo(ReturnUrl);
         }
-
-        Selected = await rules.GetManyAsync(Caller, Ids, ct);
-        return Page();
     }
 
     public async Task<IActionResult> OnPostDeleteAsync(CancellationToken ct)
