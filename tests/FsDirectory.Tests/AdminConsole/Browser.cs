@@ -97,8 +97,9 @@ public sealed class Browser : IDisposable
     {
         var old = Driver.FindElement(By.TagName("html"));
         element.Click();
-        WaitUntil(() => IsStale(old), "the next page to load");
-        WaitUntil(() => Script<string>("return document.readyState") == "complete", "the page to finish loading");
+        // Generous: the shared CI machine may be busy; a scenario that works is never slowed by it.
+        WaitUntil(() => IsStale(old), "the next page to load", 30);
+        WaitUntil(() => Script<string>("return document.readyState") == "complete", "the page to finish loading", 30);
     }
 
     public void ClickAndWait(string css) => ClickAndWait(Find(css));
