@@ -10,14 +10,16 @@ DATABASE     ?= fsdirectory
 URLS         ?= http://127.0.0.1:8080
 CONFIG       ?= Release
 
-.PHONY: help run stop test build cluster bench bench-micro bench-memory load-run db
+.PHONY: help run stop test build cluster bench bench-console bench-micro bench-memory load-run db screenshots
 
 help:
 	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
-	@echo "make test   provision a throwaway MariaDB and run the whole test suite"
+	@echo "make test   provision a throwaway MariaDB (and Chromium) and run the whole test suite"
+	@echo "make screenshots  regenerate docs/console-*.png from the browser tests"
 	@echo "make cluster  3-node Galera cluster on 127.0.0.11-13 plus 2 instances (http://127.0.0.1:8081, :8082)"
 	@echo "make stop   stop what make run and make cluster started"
 	@echo "make bench  end-to-end benchmark (see BENCHMARKS.md)"
+	@echo "make bench-console  the admin console's pages over 100k rules (BENCHMARKS.md)"
 	@echo "make bench-micro  BenchmarkDotNet: IP matcher, snapshot build, acl.conf, dialplan answer"
 	@echo "make bench-memory what a 1M-rule snapshot keeps live, part by part"
 
@@ -25,10 +27,16 @@ build:
 	dotnet build FsDirectory.sln -c $(CONFIG) --nologo -v quiet
 
 # A configured database (ConnectionStrings__Default) is used as it is: nothing is installed or seeded.
+# The local demo also gets a console key: random, made once into .data/ (git-ignored), passed only to this
+# loopback demo as Admin:DemoKey (the service refuses it on any other listener) and printed at start-up.
+DEMO_KEY_FILE := .data/console-demo-key
+
 run: build
 	@if [ -z "$$ConnectionStrings__Default" ]; then \
 	  $(DB) start $(RUN_DB_DIR) && $(DB) apply $(RUN_DB_DIR) $(DATABASE) --seed && \
-	  export ConnectionStrings__Default="$$($(DB) connection-string $(RUN_DB_DIR) $(DATABASE))"; \
+	  export ConnectionStrings__Default="$$($(DB) connection-string $(RUN_DB_DIR) $(DATABASE))" && \
+	  if [ ! -s $(DEMO_KEY_FILE) ]; then (umask 077 && head -c 30 /dev/urandom | base64 | tr -d '/+=\n' > $(DEMO_KEY_FILE)); fi && \
+	  export Admin__DemoKey="$$(cat $(DEMO_KEY_FILE))"; \
 	fi; \
 	exec dotnet run --project src/FsDirectory -c $(CONFIG) --no-build -- --urls "$(URLS)"
 
@@ -44,12 +52,25 @@ cluster: build
 
 # The suite creates its own databases on this server (schema, migrations and seed applied with the
 # mariadb client, as a DBA would). Without FSDIR_TEST_MARIADB the database tests fail; they never skip.
+# The admin console's scenarios run in Debian's headless Chromium, installed like MariaDB when missing.
 test:
+	scripts/chromium.sh ensure
 	$(DB) reset $(TEST_DB_DIR)
 	$(DB) start $(TEST_DB_DIR)
 	@export FSDIR_TEST_MARIADB="$$($(DB) server $(TEST_DB_DIR))"; \
 	dotnet test FsDirectory.sln -c $(CONFIG) --nologo --logger "console;verbosity=normal" ; rc=$$?; \
 	$(DB) reset $(TEST_DB_DIR); exit $$rc
+
+# docs/console-list.png, docs/console-form.png, docs/console-list-390.png: taken by the browser test that
+# checks them, over the demo data, so the README's pictures show the console as it is.
+SHOTS_DB_DIR := .data/mariadb-screenshots
+
+screenshots: build
+	scripts/chromium.sh ensure
+	$(DB) start $(SHOTS_DB_DIR)
+	@export FSDIR_TEST_MARIADB="$$($(DB) server $(SHOTS_DB_DIR))" FSDIR_SCREENSHOTS_DIR=docs; \
+	dotnet test tests/FsDirectory.Tests -c $(CONFIG) --no-build --nologo --filter "FullyQualifiedName~Screenshots_of_the_list_and_the_form" ; rc=$$?; \
+	$(DB) reset $(SHOTS_DB_DIR); exit $$rc
 
 # End-to-end: a private MariaDB loaded with 100k IP rules + 100k devices (and 1M rules for the memory
 # figure), the real service in Release on loopback with a ceiling endpoint beside it, and a C# load generator.
@@ -65,6 +86,15 @@ bench:
 	dotnet benchmarks/FsDirectory.Benchmarks/$(BENCH_BIN)/FsDirectory.Benchmarks.dll e2e \
 	  --connection "$$($(DB) connection-string $(BENCH_DB_DIR) $(BENCH_DATABASE))" \
 	  --host benchmarks/FsDirectory.BenchHost/$(BENCH_BIN)/FsDirectory.BenchHost.dll --out .data/bench-results.md $(BENCH_ARGS)
+
+# The admin console's pages over 100k rules: server time (Server-Timing) and whole-request time.
+bench-console:
+	dotnet build FsDirectory.sln -c Release --nologo -v quiet
+	$(DB) start $(BENCH_DB_DIR)
+	$(DB) apply $(BENCH_DB_DIR) $(BENCH_DATABASE)
+	dotnet benchmarks/FsDirectory.Benchmarks/$(BENCH_BIN)/FsDirectory.Benchmarks.dll console \
+	  --connection "$$($(DB) connection-string $(BENCH_DB_DIR) $(BENCH_DATABASE))" \
+	  --host benchmarks/FsDirectory.BenchHost/$(BENCH_BIN)/FsDirectory.BenchHost.dll --out .data/bench-console.md
 
 # The IP matcher and answer-building micro-benchmarks (BenchmarkDotNet, short in-process runs).
 bench-micro:

@@ -5,11 +5,16 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using FsDirectory.Benchmarks.EndToEnd;
 
-// `e2e ...`: the end-to-end run behind `make bench`; `memory ...`: the live-data profile behind
-// `make bench-memory`. Anything else goes to BenchmarkDotNet.
+// `e2e ...`: the end-to-end run behind `make bench`; `console ...`: the admin console's pages behind
+// `make bench-console`; `memory ...`: the live-data profile behind `make bench-memory`. Anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "e2e")
 {
     return await EndToEndBenchmark.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "console")
+{
+    return await ConsoleBenchmark.RunAsync(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "memory")

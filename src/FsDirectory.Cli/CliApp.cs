@@ -23,7 +23,7 @@ public static class CliApp
         fsdir [--url URL] [--api-key KEY] COMMAND ...
           (defaults: env FSDIR_URL or http://127.0.0.1:8080, env FSDIR_API_KEY)
 
-          list [--account ID] [--reseller ID] [--profile ID] [--status 0|1] [--search TEXT] [--page N] [--page-size N]
+          list [--account ID] [--reseller ID] [--profile ID] [--status 0|1] [--search TEXT] [--sort KEY|-KEY] [--page N] [--page-size N]
           add --name NAME --ip IP[/LEN] --account ID [--prefix P] [--profile ID] [--context C] [--reseller ID] [--inactive]
           delete ID...              delete the rules (all or none)
           enable ID...              set status 0 (all or none)
@@ -38,6 +38,13 @@ public static class CliApp
           proxy add --name NAME --ip IP[/LEN] [--profile ID] [--inactive]
                                     trust X-AUTH-IP from these addresses (profile 0 or omitted: every profile)
           proxy delete ID
+          accounts [--search TEXT] [--page N] [--page-size N]
+                                    customers and providers, with their IP-only state
+          ip-only ACCOUNT on|off    refuse (on) or allow (off) password authentication of the account's devices
+          default-profile           show the global default SIP profile of IP settings
+          default-profile preview ID|0
+                                    how many rules would change profile (0 = no default: every profile)
+          default-profile set ID|0  change it (keys without ResellerId only)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler = null)
@@ -100,6 +107,9 @@ public static class CliApp
                 "import" when operands.Count == 1 => await ImportAsync(client, operands[0], stdout, stderr),
                 "export" when operands.Count <= 1 => await ExportAsync(client, operands.FirstOrDefault(), stdout, stderr),
                 "proxy" => await ProxyAsync(client, operands, stdout, stderr),
+                "accounts" => await AccountsAsync(client, Options(operands), stdout, stderr),
+                "ip-only" when operands.Count == 2 => await IpOnlyAsync(client, operands, stdout, stderr),
+                "default-profile" => await DefaultProfileAsync(client, operands, stdout, stderr),
                 _ => await UsageAsync(stderr, $"unknown command or wrong arguments: {string.Join(' ', rest)}"),
             };
         }
@@ -161,14 +171,49 @@ public static class CliApp
             : throw new UsageException($"{name} '{text}' is not a whole number");
     }
 
-    private static async Task<int> ListAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr)
+    private static Task<int> ListAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr) =>
+        TableAsync(client, "/api/ip-settings", options,
+            [
+                ("--account", "accountId"), ("--reseller", "resellerId"), ("--profile", "sipProfileId"), ("--status", "status"),
+                ("--search", "q"), ("--sort", "sort"), ("--page", "page"), ("--page-size", "pageSize"),
+            ],
+            "id\tstatus\taccount\treseller\tprofile\tip\tprefix\tcontext\tname",
+            rule =>
+            [
+                rule.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture),
+                rule.GetProperty("status").GetInt32() == 0 ? "active" : "inactive",
+                rule.GetProperty("accountId").GetInt32().ToString(CultureInfo.InvariantCulture),
+                rule.GetProperty("resellerId").GetInt32().ToString(CultureInfo.InvariantCulture),
+                rule.GetProperty("sipProfileId").GetInt32().ToString(CultureInfo.InvariantCulture),
+                rule.GetProperty("ip").GetString(),
+                rule.GetProperty("prefix").GetString(),
+                rule.GetProperty("context").GetString(),
+                rule.GetProperty("name").GetString(),
+            ],
+            "rule(s)", stdout, stderr);
+
+    private static Task<int> AccountsAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr) =>
+        TableAsync(client, "/api/accounts", options, [("--search", "q"), ("--page", "page"), ("--page-size", "pageSize")],
+            "id\tnumber\ttype\treseller\tstatus\tip-only\tname",
+            account =>
+            [
+                account.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture),
+                account.GetProperty("number").GetString(),
+                account.GetProperty("type").GetInt32() == 3 ? "provider" : "customer",
+                account.GetProperty("resellerId").GetInt32().ToString(CultureInfo.InvariantCulture),
+                account.GetProperty("status").GetInt32() == 0 ? "active" : "inactive",
+                account.GetProperty("ipOnly").GetBoolean() ? "yes" : "no",
+                account.GetProperty("name").GetString(),
+            ],
+            "account(s)", stdout, stderr);
+
+    /// <summary>A page of a list endpoint as tab-separated lines: the options become the query, the count goes to stderr.</summary>
+    private static async Task<int> TableAsync(
+        HttpClient client, string path, Dictionary<string, string?> options, (string Option, string Parameter)[] parameters,
+        string header, Func<JsonElement, string?[]> row, string noun, TextWriter stdout, TextWriter stderr)
     {
         var query = new List<string>();
-        foreach (var (option, parameter) in new[]
-                 {
-                     ("--account", "accountId"), ("--reseller", "resellerId"), ("--profile", "sipProfileId"), ("--status", "status"),
-                     ("--search", "q"), ("--page", "page"), ("--page-size", "pageSize"),
-                 })
+        foreach (var (option, parameter) in parameters)
         {
             if (options.Remove(option, out var value) && value is not null)
             {
@@ -181,32 +226,54 @@ public static class CliApp
             throw new UsageException($"unknown option {options.Keys.First()}");
         }
 
-        using var response = await client.GetAsync(new Uri("/api/ip-settings" + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty), UriKind.Relative));
+        using var response = await client.GetAsync(new Uri(path + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty), UriKind.Relative));
         if (!response.IsSuccessStatusCode)
         {
             return await ProblemAsync(response, stderr);
         }
 
         using var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        await stdout.WriteLineAsync("id\tstatus\taccount\treseller\tprofile\tip\tprefix\tcontext\tname");
-        foreach (var rule in page.RootElement.GetProperty("items").EnumerateArray())
+        await stdout.WriteLineAsync(header);
+        foreach (var item in page.RootElement.GetProperty("items").EnumerateArray())
         {
-            await stdout.WriteLineAsync(string.Join('\t',
-                rule.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture),
-                rule.GetProperty("status").GetInt32() == 0 ? "active" : "inactive",
-                rule.GetProperty("accountId").GetInt32().ToString(CultureInfo.InvariantCulture),
-                rule.GetProperty("resellerId").GetInt32().ToString(CultureInfo.InvariantCulture),
-                rule.GetProperty("sipProfileId").GetInt32().ToString(CultureInfo.InvariantCulture),
-                rule.GetProperty("ip").GetString(),
-                rule.GetProperty("prefix").GetString(),
-                rule.GetProperty("context").GetString(),
-                rule.GetProperty("name").GetString()));
+            await stdout.WriteLineAsync(string.Join('\t', row(item)));
         }
 
         var total = page.RootElement.GetProperty("total").GetInt64();
         var shown = page.RootElement.GetProperty("items").GetArrayLength();
-        await stderr.WriteLineAsync($"{shown} of {total} rule(s), page {page.RootElement.GetProperty("page").GetInt32()}");
+        await stderr.WriteLineAsync($"{shown} of {total} {noun}, page {page.RootElement.GetProperty("page").GetInt32()}");
         return Ok;
+    }
+
+    private static async Task<int> IpOnlyAsync(HttpClient client, List<string> operands, TextWriter stdout, TextWriter stderr)
+    {
+        if (!int.TryParse(operands[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            throw new UsageException($"'{operands[0]}' is not an account id");
+        }
+
+        var ipOnly = operands[1] switch
+        {
+            "on" => true,
+            "off" => false,
+            _ => throw new UsageException($"ip-only takes on or off, not '{operands[1]}'"),
+        };
+        return await PrintAsync(await client.PutAsJsonAsync(new Uri($"/api/accounts/{id}/ip-only", UriKind.Relative), new { ipOnly }), stdout, stderr);
+    }
+
+    private static async Task<int> DefaultProfileAsync(HttpClient client, List<string> operands, TextWriter stdout, TextWriter stderr)
+    {
+        const string Path = "/api/settings/default-sip-profile";
+        int Id(string text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? id
+            : throw new UsageException($"'{text}' is not a sip_profiles id (0 = no default)");
+        return operands switch
+        {
+            [] => await PrintAsync(await client.GetAsync(new Uri(Path, UriKind.Relative)), stdout, stderr),
+            ["preview", var id] => await PrintAsync(await client.GetAsync(new Uri($"{Path}/preview?sipProfileId={Id(id)}", UriKind.Relative)), stdout, stderr),
+            ["set", var id] => await PrintAsync(await client.PutAsJsonAsync(new Uri(Path, UriKind.Relative), new { sipProfileId = Id(id) }), stdout, stderr),
+            _ => throw new UsageException("default-profile [preview ID | set ID]"),
+        };
     }
 
     private static async Task<int> AddAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr)

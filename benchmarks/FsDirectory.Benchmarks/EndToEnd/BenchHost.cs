@@ -21,7 +21,8 @@ public sealed class BenchHost : IDisposable
 
     public TimeSpan StartupTime { get; }
 
-    public static async Task<BenchHost> StartAsync(string hostDll, string connectionString)
+    /// <param name="environment">Extra settings for the service (e.g. Admin__ApiKeys__0__Key for the console benchmark).</param>
+    public static async Task<BenchHost> StartAsync(string hostDll, string connectionString, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var log = Path.GetFullPath(Path.Combine(".data", "bench-host.log"));
@@ -35,6 +36,11 @@ public sealed class BenchHost : IDisposable
         };
         start.Environment["ConnectionStrings__Default"] = connectionString;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var watch = Stopwatch.StartNew();
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the service");
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);

@@ -28,11 +28,14 @@ public sealed class EndToEndBenchmark
     private readonly string _hostDll;
     private readonly string _output;
 
-    private EndToEndBenchmark(string connectionString, string hostDll, string output)
+    private readonly string? _baselineDll;
+
+    private EndToEndBenchmark(string connectionString, string hostDll, string output, string? baselineDll)
     {
         _connectionString = connectionString;
         _hostDll = hostDll;
         _output = output;
+        _baselineDll = baselineDll;
     }
 
     public static async Task<int> RunAsync(string[] args)
@@ -46,7 +49,10 @@ public sealed class EndToEndBenchmark
         var bench = new EndToEndBenchmark(
             Arg("--connection") ?? throw new InvalidOperationException("--connection is required"),
             Arg("--host") ?? throw new InvalidOperationException("--host path/to/FsDirectory.BenchHost.dll is required"),
-            Arg("--out") ?? ".data/bench-results.md");
+            Arg("--out") ?? ".data/bench-results.md",
+            // --baseline-host: another build of the service (e.g. main's), measured scenario by scenario
+            // alternately with this one, in the same run, for a before/after comparison.
+            Arg("--baseline-host"));
         // --million-only: just the 1M-rule memory figure (skips the 100k throughput runs).
         var millionOnly = args.Contains("--million-only");
         // --rounds N: every scenario measured N times in interleaved rounds, the median round reported, so
@@ -59,7 +65,11 @@ public sealed class EndToEndBenchmark
     private async Task RunAllAsync(bool million, bool millionOnly, string? only, int rounds)
     {
         var report = new StringBuilder();
-        if (!millionOnly)
+        if (_baselineDll is not null)
+        {
+            await RunComparisonAsync(report, only);
+        }
+        else if (!millionOnly)
         {
             await RunThroughputAsync(report, only, rounds);
         }
@@ -130,6 +140,59 @@ public sealed class EndToEndBenchmark
                 .AppendLine(CultureInfo.InvariantCulture, $"- acl.conf first fetch after start (prepared when the snapshot went live): {firstAcl.Ms:F1} ms, {firstAcl.Bytes:N0} bytes.")
                 .AppendLine(CultureInfo.InvariantCulture, $"- RSS with 100k rules + 100k devices after the run: {rss100k:F0} MB (peak {peak100k:F0} MB).");
         }
+    }
+
+    /// <summary>
+    /// This build against a baseline build over the same data: both services run side by side (idle while the
+    /// other is measured), and each scenario is measured on one then the other, three rounds, so drift in the
+    /// shared machine's load falls on both alike. The table gives each one's median of the three.
+    /// </summary>
+    private async Task RunComparisonAsync(StringBuilder report, string? only)
+    {
+        var rules = BenchData.Rules(100_000, RuleFamily.Mixed);
+        var loaded = await BenchDatabase.LoadAsync(_connectionString, BenchData.Rows(rules, devices: 100_000));
+        Console.WriteLine($"loaded 100,000 ip_map rows and 100,000 sip_devices in {loaded.TotalSeconds:F1} s");
+        var scenarios = Scenarios(rules)
+            .Where(s => !s.Name.StartsWith("ceiling", StringComparison.Ordinal) && (only is null || s.Name.Contains(only, StringComparison.Ordinal)))
+            .ToList();
+        using var baseline = await BenchHost.StartAsync(_baselineDll!, _connectionString);
+        using var candidate = await BenchHost.StartAsync(_hostDll, _connectionString);
+        foreach (var host in new[] { baseline, candidate })
+        {
+            foreach (var scenario in scenarios)
+            {
+                await CheckAsync(host.Endpoint, scenario);
+                await ClosedLoopAsync(host.Endpoint, [.. scenario.Bodies.Select(b => RawHttp.PostRequest(scenario.Path, b, keepAlive: true))], keepAlive: true, TimeSpan.FromSeconds(2));
+            }
+        }
+
+        var table = new StringBuilder()
+            .AppendLine("| connection | scenario | baseline req/s | this build req/s | ratio | baseline CPU µs/req | this build CPU µs/req | baseline p99 ms @ half | this build p99 ms @ half |")
+            .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var keepAlive in new[] { false, true })
+        {
+            foreach (var scenario in scenarios)
+            {
+                var runs = new List<(Measurement Baseline, Measurement Candidate)>();
+                for (var round = 0; round < 3; round++)
+                {
+                    // Alternate which goes first, so neither always measures right after the other's load.
+                    var first = round % 2 == 0 ? baseline : candidate;
+                    var a = await MeasureAsync(first, scenario, keepAlive);
+                    var b = await MeasureAsync(first == baseline ? candidate : baseline, scenario, keepAlive);
+                    runs.Add(first == baseline ? (a, b) : (b, a));
+                }
+
+                double Median(Func<(Measurement Baseline, Measurement Candidate), double> value) => runs.Select(value).Order().ElementAt(runs.Count / 2);
+                var (baseRate, rate) = (Median(r => r.Baseline.MaxPerSecond), Median(r => r.Candidate.MaxPerSecond));
+                var line = string.Create(CultureInfo.InvariantCulture,
+                    $"| {(keepAlive ? "keep-alive" : "new per request")} | {scenario.Name} | {baseRate:F0} | {rate:F0} | {rate / baseRate:F2} | {Median(r => r.Baseline.CpuMicrosPerRequest):F0} | {Median(r => r.Candidate.CpuMicrosPerRequest):F0} | {Median(r => r.Baseline.P99Ms):F2} | {Median(r => r.Candidate.P99Ms):F2} |");
+                Console.WriteLine(line);
+                table.AppendLine(line);
+            }
+        }
+
+        report.AppendLine(CultureInfo.InvariantCulture, $"Baseline: {_baselineDll}; this build: {_hostDll}; median of 3 alternating rounds each.").AppendLine().Append(table);
     }
 
     private async Task RunMillionAsync(StringBuilder report)

@@ -30,7 +30,7 @@ public sealed partial class AdminAccess(IOptionsMonitor<AdminOptions> options, I
 {
     public const string HeaderName = "X-Api-Key";
 
-    public bool Enabled => options.CurrentValue.ApiKeys.Count > 0;
+    public bool Enabled => options.CurrentValue.AllKeys.Count > 0;
 
     /// <summary>The configured key matching <paramref name="presented"/>, or null. Every key is compared, so timing does not tell which one nearly matched.</summary>
     public AdminApiKey? Find(string? presented)
@@ -41,10 +41,24 @@ public sealed partial class AdminAccess(IOptionsMonitor<AdminOptions> options, I
         }
 
         Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<byte> known = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(presented), given);
+        return FindByDigest(given);
+    }
+
+    /// <summary>SHA-256 of a key: what a console session holds instead of the key itself.</summary>
+    public static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>The configured key whose SHA-256 digest is <paramref name="given"/>, compared in constant time against every key.</summary>
+    public AdminApiKey? FindByDigest(ReadOnlySpan<byte> given)
+    {
+        if (given.Length != SHA256.HashSizeInBytes)
+        {
+            return null;
+        }
+
+        Span<byte> known = stackalloc byte[SHA256.HashSizeInBytes];
         AdminApiKey? match = null;
-        foreach (var key in options.CurrentValue.ApiKeys)
+        foreach (var key in options.CurrentValue.AllKeys)
         {
             SHA256.HashData(Encoding.UTF8.GetBytes(key.Key), known);
             if (CryptographicOperations.FixedTimeEquals(given, known))

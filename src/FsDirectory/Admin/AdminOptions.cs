@@ -7,10 +7,28 @@ public sealed class AdminOptions : IValidatableObject
 {
     public const string Section = "Admin";
 
+    public const string DemoKeyName = "demo";
+
     public List<AdminApiKey> ApiKeys { get; init; } = [];
+
+    /// <summary>
+    /// A key for the loopback demo that <c>make run</c> provisions: it works like a key without ResellerId
+    /// named "demo", is printed at start-up, and the service refuses to start with it on a listener that is
+    /// not loopback (<see cref="AdminConsole.LoopbackGuard"/>).
+    /// </summary>
+    public string? DemoKey { get; init; }
+
+    /// <summary>The configured keys, the demo key included.</summary>
+    public IReadOnlyList<AdminApiKey> AllKeys =>
+        string.IsNullOrEmpty(DemoKey) ? ApiKeys : [.. ApiKeys, new AdminApiKey { Key = DemoKey, Name = DemoKeyName }];
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (DemoKey is not null && DemoKey.Length < AdminApiKey.MinimumLength)
+        {
+            yield return new ValidationResult($"Admin:DemoKey must have at least {AdminApiKey.MinimumLength} characters.", [nameof(DemoKey)]);
+        }
+
         for (var i = 0; i < ApiKeys.Count; i++)
         {
             var key = ApiKeys[i];

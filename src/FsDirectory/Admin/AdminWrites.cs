@@ -58,6 +58,9 @@ public sealed partial class AdminWrites(DatabaseConnector database, SnapshotRelo
         return result;
     }
 
+    /// <summary>Runs a read on one connection; a failure that shows the node unusable moves the instance to the next host.</summary>
+    public Task<T> ReadAsync<T>(Func<MySqlConnection, Task<T>> work, CancellationToken ct) => database.RunAsync(work, ct);
+
     /// <summary>The database failed a request (or answered an error no check foresaw): a 503 problem, never a 500.</summary>
     public static AdminProblemException DatabaseUnavailable(Exception ex) =>
         new(StatusCodes.Status503ServiceUnavailable,

@@ -35,26 +35,36 @@ public static class IpRuleAnalysis
             for (var i = 1; i < ordered.Count; i++)
             {
                 var rule = ordered[i];
-                var winner = ordered.Take(i).FirstOrDefault(w => w.Profile is null || string.Equals(w.Profile, rule.Profile, StringComparison.Ordinal));
-                if (winner is null)
+                var winner = ordered.Take(i).FirstOrDefault(w => w.AppliesToProfile(rule.Profile));
+                if (winner is not null)
                 {
-                    continue;
-                }
-
-                var profile = rule.Profile ?? "every profile";
-                if (string.Equals(winner.Profile, rule.Profile, StringComparison.Ordinal) && winner.AccountId != rule.AccountId)
-                {
-                    yield return new IpSettingProblem(rule.Id, "tie",
-                        $"ties with rule {winner.Id} (account {winner.AccountId}) on {rule.Network}, prefix '{rule.Prefix}', profile {profile}: rule {winner.Id} always wins only because its id is lower, so account {rule.AccountId} is never billed",
-                        winner.Id);
-                }
-                else
-                {
-                    yield return new IpSettingProblem(rule.Id, "shadowed",
-                        $"never matches: rule {winner.Id} (account {winner.AccountId}) has the same network {rule.Network} and prefix '{rule.Prefix}', applies on {winner.Profile ?? "every profile"} and wins by its lower id",
-                        winner.Id);
+                    yield return Overlap(rule, winner);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The tie or shadowing of one usable rule, found through the snapshot's index (the rules that contain its
+    /// network and prefix), so a page of the list costs a lookup per row instead of grouping every rule.
+    /// </summary>
+    public static IpSettingProblem? OverlapOf(Snapshot snapshot, IpRule rule)
+    {
+        var winner = snapshot.Rules.Candidates(new IpAddressKey(rule.Network.First, rule.Network.IsV4), rule.Prefix, rule.Profile)
+            .Where(w => w.Id < rule.Id && w.Network == rule.Network && string.Equals(w.Prefix, rule.Prefix, StringComparison.Ordinal))
+            .MinBy(w => w.Id);
+        return winner is null ? null : Overlap(rule, winner);
+    }
+
+    private static IpSettingProblem Overlap(IpRule rule, IpRule winner)
+    {
+        var profile = rule.Profile ?? "every profile";
+        return string.Equals(winner.Profile, rule.Profile, StringComparison.Ordinal) && winner.AccountId != rule.AccountId
+            ? new IpSettingProblem(rule.Id, "tie",
+                $"ties with rule {winner.Id} (account {winner.AccountId}) on {rule.Network}, prefix '{rule.Prefix}', profile {profile}: rule {winner.Id} always wins only because its id is lower, so account {rule.AccountId} is never billed",
+                winner.Id)
+            : new IpSettingProblem(rule.Id, "shadowed",
+                $"never matches: rule {winner.Id} (account {winner.AccountId}) has the same network {rule.Network} and prefix '{rule.Prefix}', applies on {winner.Profile ?? "every profile"} and wins by its lower id",
+                winner.Id);
     }
 }

@@ -1,4 +1,3 @@
-using FsDirectory.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -18,6 +17,9 @@ public static class IpSettingsApi
         services.AddSingleton<IpSettingsService>();
         services.AddSingleton<TrustedProxiesStore>();
         services.AddSingleton<TrustedProxiesService>();
+        services.AddSingleton<AccountsStore>();
+        services.AddSingleton<AccountsService>();
+        services.AddSingleton<DefaultSipProfileService>();
         services.AddProblemDetails();
         services.AddOpenApi();
         return services;
@@ -26,12 +28,9 @@ public static class IpSettingsApi
     public static RouteGroupBuilder MapAdmin(this WebApplication app)
     {
         app.MapOpenApi();
-        var group = app.MapGroup("/api/ip-settings").WithTags("IP settings");
-        group.AddEndpointFilter(AdminAccess.RequireKey);
-        group.AddEndpointFilter(AdminProblems.AsResults("IP setting"));
-        group.ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+        app.MapAccounts();
+        app.MapDefaultSipProfile();
+        var group = app.MapAdminGroup("/api/ip-settings", "IP settings", "IP setting");
 
         group.MapGet("/", List).WithName("ListIpSettings");
         group.MapPost("/", Create).WithName("CreateIpSetting").ProducesProblem(StatusCodes.Status409Conflict);
@@ -74,23 +73,8 @@ public static class IpSettingsApi
         TypedResults.Ok(await service.SetStatusAsync(caller, request, ct));
 
     /// <summary>Read from the current snapshot (what FreeSWITCH is answered from), scoped to the caller's rules.</summary>
-    public static async Task<Results<Ok<List<IpSettingProblem>>, ProblemHttpResult>> Problems(
-        AdminCaller caller, SnapshotHolder snapshots, IpSettingsService service, CancellationToken ct)
-    {
-        if (snapshots.Current is not { } snapshot)
-        {
-            return TypedResults.Problem("No data loaded yet.", statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-
-        var problems = IpRuleAnalysis.Analyse(snapshot);
-        if (caller.ResellerId is not null)
-        {
-            var visible = await service.VisibleIdsAsync(caller, ct);
-            problems.RemoveAll(p => !visible.Contains(p.RuleId));
-        }
-
-        return TypedResults.Ok(problems);
-    }
+    public static async Task<Ok<List<IpSettingProblem>>> Problems(AdminCaller caller, IpSettingsService service, CancellationToken ct) =>
+        TypedResults.Ok(await service.ProblemsAsync(caller, ct));
 
     public static async Task<Ok<BulkResult>> Import(HttpRequest request, AdminCaller caller, IpSettingsService service, CancellationToken ct)
     {

@@ -10,7 +10,7 @@ namespace FsDirectory.Admin;
 /// and is followed by a forced snapshot rebuild, so /freeswitch answers reflect it once the response is sent.
 /// </summary>
 public sealed partial class IpSettingsService(
-    DatabaseConnector database, IpSettingsStore store, AdminWrites writes, ILogger<IpSettingsService> logger)
+    AdminWrites writer, IpSettingsStore store, SnapshotHolder snapshots, ILogger<IpSettingsService> logger)
 {
     public const int MaxNameLength = 20;
     public const int MaxPrefixLength = 20;
@@ -24,49 +24,61 @@ public sealed partial class IpSettingsService(
 
     public async Task<IpSettingPage> ListAsync(AdminCaller caller, ListQuery query, CancellationToken ct)
     {
-        var page = query.Page ?? 1;
-        var pageSize = query.PageSize ?? 50;
-        if (page < 1)
-        {
-            throw AdminProblemException.Invalid("page", "page must be 1 or more");
-        }
-
-        if (pageSize is < 1 or > MaxPageSize)
-        {
-            throw AdminProblemException.Invalid("pageSize", $"pageSize must be between 1 and {MaxPageSize}");
-        }
-
+        var paging = Paging.Check(query.Page, query.PageSize, 50, MaxPageSize);
         if (query.Status is not (null or 0 or 1))
         {
             throw AdminProblemException.Invalid("status", "status must be 0 (active) or 1 (inactive)");
         }
 
-        await using var connection = await database.OpenConnectionAsync(ct);
-        var (items, total) = await store.ListAsync(connection, caller, query, page, pageSize, ct);
-        return new IpSettingPage(items, total, page, pageSize);
+        if (!IpSettingsStore.IsSortable(query.Sort))
+        {
+            throw AdminProblemException.Invalid("sort", $"sort must be one of {string.Join(", ", IpSettingsStore.SortKeys)}, optionally with a leading '-' for descending order");
+        }
+
+        var (items, total) = await writer.ReadAsync(connection => store.ListAsync(connection, caller, query, paging, ct), ct);
+        return new IpSettingPage(items, total, paging.Page, paging.PageSize);
     }
 
-    public async Task<IpSetting> GetAsync(AdminCaller caller, int id, CancellationToken ct)
+    public async Task<IpSetting> GetAsync(AdminCaller caller, int id, CancellationToken ct) =>
+        await writer.ReadAsync(connection => store.GetAsync(connection, null, caller, id, forUpdate: false, ct), ct) ?? throw NotFound(id);
+
+    /// <summary>The rules with these ids that the caller may see (the others are left out, as if they did not exist).</summary>
+    public Task<IReadOnlyList<IpSetting>> GetManyAsync(AdminCaller caller, IReadOnlyList<int> ids, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        return await store.GetAsync(connection, null, caller, id, forUpdate: false, ct) ?? throw NotFound(id);
+        var distinct = CheckIds(ids);
+        return writer.ReadAsync(connection => store.GetManyAsync(connection, caller, distinct, ct), ct);
     }
 
-    public async Task<IReadOnlyList<IpSetting>> ExportAsync(AdminCaller caller, CancellationToken ct)
-    {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        return await store.ExportAsync(connection, caller, ct);
-    }
+    public Task<IReadOnlyList<IpSetting>> ExportAsync(AdminCaller caller, CancellationToken ct) =>
+        writer.ReadAsync(connection => store.ExportAsync(connection, caller, ct), ct);
 
-    public async Task<HashSet<int>> VisibleIdsAsync(AdminCaller caller, CancellationToken ct)
+    public Task<HashSet<int>> VisibleIdsAsync(AdminCaller caller, CancellationToken ct) =>
+        writer.ReadAsync(connection => store.VisibleIdsAsync(connection, caller, ct), ct);
+
+    /// <summary>
+    /// Unusable, tied and shadowed rules, read from the current snapshot (what FreeSWITCH is answered
+    /// from), scoped to the caller's rules.
+    /// </summary>
+    public async Task<List<IpSettingProblem>> ProblemsAsync(AdminCaller caller, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        return await store.VisibleIdsAsync(connection, caller, ct);
+        if (snapshots.Current is not { } snapshot)
+        {
+            throw new AdminProblemException(StatusCodes.Status503ServiceUnavailable, "No data loaded yet.");
+        }
+
+        var problems = IpRuleAnalysis.Analyse(snapshot);
+        if (caller.ResellerId is not null)
+        {
+            var visible = await VisibleIdsAsync(caller, ct);
+            problems.RemoveAll(p => !visible.Contains(p.RuleId));
+        }
+
+        return problems;
     }
 
     public async Task<IpSetting> CreateAsync(AdminCaller caller, IpSettingInput input, CancellationToken ct)
     {
-        var id = await writes.InTransactionAsync(async (connection, transaction) =>
+        var id = await writer.InTransactionAsync(async (connection, transaction) =>
         {
             var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
             return await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
@@ -77,7 +89,7 @@ public sealed partial class IpSettingsService(
 
     public async Task<IpSetting> ReplaceAsync(AdminCaller caller, int id, IpSettingInput input, CancellationToken ct)
     {
-        await writes.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(async (connection, transaction) =>
         {
             var existing = await store.GetAsync(connection, transaction, caller, id, forUpdate: true, ct) ?? throw NotFound(id);
             var values = await ValidateAsync(connection, transaction, caller, input, id, existing.Status, ct);
@@ -97,7 +109,7 @@ public sealed partial class IpSettingsService(
     public async Task<BulkResult> DeleteManyAsync(AdminCaller caller, IReadOnlyList<int>? ids, CancellationToken ct)
     {
         var distinct = CheckIds(ids);
-        await writes.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(async (connection, transaction) =>
         {
             await LockAllVisibleAsync(connection, transaction, caller, distinct, ct);
             return await store.DeleteAsync(connection, transaction, distinct, ct);
@@ -114,7 +126,7 @@ public sealed partial class IpSettingsService(
         }
 
         var distinct = CheckIds(request.Ids);
-        await writes.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(async (connection, transaction) =>
         {
             await LockAllVisibleAsync(connection, transaction, caller, distinct, ct);
             return await store.SetStatusAsync(connection, transaction, distinct, request.Status.Value, ct);
@@ -137,7 +149,7 @@ public sealed partial class IpSettingsService(
         }
 
         var created = new List<int>(rows.Count);
-        await writes.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(async (connection, transaction) =>
         {
             created.Clear();
             foreach (var (line, input) in rows)

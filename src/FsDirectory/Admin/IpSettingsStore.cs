@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Data.Common;
 using Dapper;
 
@@ -6,15 +7,26 @@ namespace FsDirectory.Admin;
 /// <summary>SQL for <c>ip_map</c> as the admin API writes it. Every method runs inside the caller's transaction.</summary>
 public sealed class IpSettingsStore
 {
-    // Reseller scope and filters are NULL-able parameters, so the SQL text stays constant (Dapper caches per text).
-    private const string Select = """
-        SELECT m.id AS Id, m.name AS Name, m.ip AS Ip, m.accountid AS AccountId, a.number AS AccountNumber,
-               COALESCE(a.reseller_id, 0) AS ResellerId, m.sip_profile_id AS SipProfileId, m.prefix AS Prefix,
-               m.context AS Context, m.status AS Status
-        FROM ip_map m LEFT JOIN accounts a ON a.id = m.accountid
+    /// <summary>An account's display name as the seed product shows it: the company, else the person.</summary>
+    public const string AccountNameSql = "COALESCE(NULLIF(TRIM(a.company_name), ''), NULLIF(TRIM(CONCAT_WS(' ', a.first_name, a.last_name)), ''))";
+
+    private const string ResellerNameSql = "COALESCE(NULLIF(TRIM(r.company_name), ''), NULLIF(TRIM(CONCAT_WS(' ', r.first_name, r.last_name)), ''), r.number)";
+
+    private const string RuleColumns = """
+        m.id AS Id, m.name AS Name, m.ip AS Ip, m.accountid AS AccountId, a.number AS AccountNumber,
+        COALESCE(a.reseller_id, 0) AS ResellerId, m.sip_profile_id AS SipProfileId, m.prefix AS Prefix,
+        m.context AS Context, m.status AS Status
         """;
 
-    private const string Visible = "(@scope IS NULL OR (a.id IS NOT NULL AND COALESCE(a.reseller_id, 0) = @scope))";
+    // Reseller scope and filters are NULL-able parameters, so the SQL text stays constant (Dapper caches per text).
+    private const string Select = "SELECT " + RuleColumns + ", " + AccountNameSql + " AS AccountName, " + ResellerNameSql + " AS ResellerName"
+        + " FROM ip_map m LEFT JOIN accounts a ON a.id = m.accountid LEFT JOIN accounts r ON r.id = a.reseller_id";
+
+    // A locking read takes the rule and its account only (FOR UPDATE locks every joined row).
+    private const string SelectForUpdate = "SELECT " + RuleColumns + " FROM ip_map m LEFT JOIN accounts a ON a.id = m.accountid";
+
+    /// <summary>The rules (ip_map m LEFT JOIN accounts a) a caller with reseller scope @scope may see; NULL scope sees all.</summary>
+    internal const string Visible = "(@scope IS NULL OR (a.id IS NOT NULL AND COALESCE(a.reseller_id, 0) = @scope))";
 
     private const string ListFilter = " WHERE " + Visible + """
 
@@ -25,11 +37,37 @@ public sealed class IpSettingsStore
           AND (@q IS NULL OR m.name LIKE @q ESCAPE '!' OR m.ip LIKE @q ESCAPE '!' OR m.prefix LIKE @q ESCAPE '!')
         """;
 
-    private const string ListSql = Select + ListFilter + " ORDER BY m.id LIMIT @limit OFFSET @offset";
-    private const string CountSql = "SELECT COUNT(*) FROM ip_map m LEFT JOIN accounts a ON a.id = m.accountid" + ListFilter;
+    private const string ListFrom = " FROM ip_map m LEFT JOIN accounts a ON a.id = m.accountid" + ListFilter;
+    private const string CountSql = "SELECT COUNT(*)" + ListFrom;
+
+    // Sorting is the only part of the list that cannot be a parameter. Each sort key names a fixed
+    // column expression, and the texts are built once from these constants (never from the request),
+    // so there is one constant SQL text per key and direction. Ties are broken by id, so pages are stable.
+    // "account" groups the rules by account id: the account index already holds that order, where sorting
+    // by account number would join and sort every row.
+    private static readonly (string Key, string Column)[] SortColumns =
+    [
+        ("id", "m.id"), ("name", "m.name"), ("ip", "INET6_ATON(SUBSTRING_INDEX(m.ip, '/', 1))"), ("prefix", "m.prefix"),
+        ("context", "m.context"), ("status", "m.status"), ("account", "m.accountid"), ("reseller", "COALESCE(a.reseller_id, 0)"),
+        ("profile", "m.sip_profile_id"),
+    ];
+
+    public static IReadOnlyList<string> SortKeys { get; } = [.. SortColumns.Select(c => c.Key)];
+
+    // A page is found as ids first (the sort then moves ids, not whole rows with names joined in), and its
+    // rows are read by id: at 100k rules that is what keeps a sorted page well under the 300 ms budget.
+    private static readonly FrozenDictionary<string, string> PageIdsSqlBySort = SortColumns
+        .SelectMany(c => new[]
+        {
+            KeyValuePair.Create(c.Key, $"SELECT m.id{ListFrom} ORDER BY {c.Column}{(c.Key == "id" ? string.Empty : ", m.id")} LIMIT @limit OFFSET @offset"),
+            KeyValuePair.Create("-" + c.Key, $"SELECT m.id{ListFrom} ORDER BY {c.Column} DESC{(c.Key == "id" ? string.Empty : ", m.id DESC")} LIMIT @limit OFFSET @offset"),
+        })
+        .ToFrozenDictionary(StringComparer.Ordinal);
+
+    public static bool IsSortable(string? sort) => string.IsNullOrEmpty(sort) || PageIdsSqlBySort.ContainsKey(sort);
 
     public async Task<(IReadOnlyList<IpSetting> Items, long Total)> ListAsync(
-        DbConnection connection, AdminCaller caller, ListQuery query, int page, int pageSize, CancellationToken ct)
+        DbConnection connection, AdminCaller caller, ListQuery query, Paging paging, CancellationToken ct)
     {
         var parameters = new
         {
@@ -39,12 +77,19 @@ public sealed class IpSettingsStore
             sipProfileId = query.SipProfileId,
             status = query.Status,
             q = string.IsNullOrEmpty(query.Q) ? null : "%" + EscapeLike(query.Q) + "%",
-            limit = pageSize,
-            offset = (long)(page - 1) * pageSize,
+            limit = paging.PageSize,
+            offset = paging.Offset,
         };
-        var items = await connection.QueryAsync<IpSetting>(new CommandDefinition(ListSql, parameters, cancellationToken: ct));
+        var sql = PageIdsSqlBySort[string.IsNullOrEmpty(query.Sort) ? "id" : query.Sort];
+        var ids = (await connection.QueryAsync<int>(new CommandDefinition(sql, parameters, cancellationToken: ct))).AsList();
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(CountSql, parameters, cancellationToken: ct));
-        return (items.AsList(), total);
+        if (ids.Count == 0)
+        {
+            return ([], total);
+        }
+
+        var rows = (await GetManyAsync(connection, caller, ids, ct)).ToDictionary(r => r.Id);
+        return ([.. ids.Where(rows.ContainsKey).Select(id => rows[id])], total);
     }
 
     /// <summary>LIKE wildcards in the user's text are literal: '!' is the escape character.</summary>
@@ -52,11 +97,16 @@ public sealed class IpSettingsStore
         text.Replace("!", "!!", StringComparison.Ordinal).Replace("%", "!%", StringComparison.Ordinal).Replace("_", "!_", StringComparison.Ordinal);
 
     private const string GetSql = Select + " WHERE m.id = @id AND " + Visible;
-    private const string GetForUpdateSql = GetSql + " FOR UPDATE";
+    private const string GetForUpdateSql = SelectForUpdate + " WHERE m.id = @id AND " + Visible + " FOR UPDATE";
 
     public async Task<IpSetting?> GetAsync(DbConnection connection, DbTransaction? transaction, AdminCaller caller, int id, bool forUpdate, CancellationToken ct) =>
         await connection.QuerySingleOrDefaultAsync<IpSetting>(
             new CommandDefinition(forUpdate ? GetForUpdateSql : GetSql, new { id, scope = caller.ResellerId }, transaction, cancellationToken: ct));
+
+    private const string GetManySql = Select + " WHERE m.id IN @ids AND " + Visible + " ORDER BY m.id";
+
+    public async Task<IReadOnlyList<IpSetting>> GetManyAsync(DbConnection connection, AdminCaller caller, IReadOnlyList<int> ids, CancellationToken ct) =>
+        (await connection.QueryAsync<IpSetting>(new CommandDefinition(GetManySql, new { ids, scope = caller.ResellerId }, cancellationToken: ct))).AsList();
 
     private const string ExportSql = Select + " WHERE " + Visible + " ORDER BY m.id";
 

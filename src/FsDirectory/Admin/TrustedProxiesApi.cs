@@ -10,13 +10,8 @@ public static class TrustedProxiesApi
 {
     public static RouteGroupBuilder MapTrustedProxies(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/trusted-proxies").WithTags("Trusted proxies");
-        group.AddEndpointFilter(AdminAccess.RequireOperatorKey);
-        group.AddEndpointFilter(AdminProblems.AsResults("trusted proxy"));
-        group.ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+        var group = app.MapAdminGroup("/api/trusted-proxies", "Trusted proxies", "trusted proxy", gate: AdminAccess.RequireOperatorKey);
+        group.ProducesProblem(StatusCodes.Status403Forbidden);
 
         group.MapGet("/", List).WithName("ListTrustedProxies");
         group.MapPost("/", Create).WithName("CreateTrustedProxy").ProducesProblem(StatusCodes.Status409Conflict);

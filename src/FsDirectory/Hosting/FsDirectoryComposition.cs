@@ -1,5 +1,6 @@
 using FsDirectory.Acl;
 using FsDirectory.Admin;
+using FsDirectory.AdminConsole;
 using FsDirectory.Cluster;
 using FsDirectory.Data;
 using FsDirectory.Directory;
@@ -47,6 +48,7 @@ public static class FsDirectoryComposition
         services.AddCluster();
         services.AddEventSocketPush();
         services.AddAdminApi();
+        services.AddAdminConsole();
         services.AddSingleton<FsDirectoryMetrics>();
         return builder;
     }
@@ -59,6 +61,7 @@ public static class FsDirectoryComposition
         app.MapStatus();
         app.MapAdmin();
         app.MapTrustedProxies();
+        app.MapAdminConsole();
         app.MapFsDirectoryMetrics();
         return app;
     }

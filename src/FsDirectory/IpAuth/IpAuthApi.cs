@@ -29,17 +29,26 @@ public static class IpAuthApi
             return Results.Problem("Both 'ip' and 'number' are required.", statusCode: StatusCodes.Status400BadRequest);
         }
 
+        // Without keys the endpoint is loopback-only and unscoped.
+        return Results.Ok(Explain(snapshot, ip, number, profile, via, access.Enabled ? caller : null));
+    }
+
+    /// <summary>
+    /// The decision /freeswitch would make for this call, with every candidate rule. A reseller caller
+    /// sees that a call would be accepted, but not another reseller's rules nor the operator's proxy
+    /// list; a null caller sees everything.
+    /// </summary>
+    public static ResolveResponse Explain(Snapshot snapshot, string ip, string number, string? profile, string? via, AdminCaller? caller)
+    {
         profile = string.IsNullOrEmpty(profile) ? null : profile;
         var relayed = !string.IsNullOrWhiteSpace(via);
         var decision = relayed
             ? DialplanAnswers.Decide(snapshot, via!, number, profile, xAuthIp: ip)
             : DialplanAnswers.Decide(snapshot, ip, number, profile);
         var candidates = decision.Matched is { } matched ? snapshot.Rules.Candidates(matched, number, profile) : [];
-        // A reseller key sees that a call would be accepted, but not another reseller's rules nor the
-        // operator's proxy list. Without keys the endpoint is loopback-only and unscoped.
-        var operatorView = !access.Enabled || caller.ResellerId is null;
-        bool Visible(IpRule rule) => operatorView || rule.ResellerId == caller.ResellerId;
-        return Results.Ok(new ResolveResponse(
+        var operatorView = caller?.ResellerId is null;
+        bool Visible(IpRule rule) => operatorView || rule.ResellerId == caller!.ResellerId;
+        return new ResolveResponse(
             decision.Accepted,
             decision.Reason,
             decision.Rule is null || !Visible(decision.Rule) ? null : RuleView.From(decision.Rule),
@@ -49,7 +58,7 @@ public static class IpAuthApi
             snapshot.Version,
             decision.Matched?.ToString(),
             AddressReason(decision, ip, relayed ? via : null, profile),
-            operatorView && decision.Proxy is { } proxy ? ProxyView.From(proxy) : null));
+            operatorView && decision.Proxy is { } proxy ? ProxyView.From(proxy) : null);
     }
 
     /// <summary>Which address the rules were matched against, and why that one.</summary>

@@ -11,17 +11,8 @@ public sealed class AdminApiFixture : DemoServerFixture
     public const string ResellerKey = "reseller1-key-0123456789-abc";
     public const string OtherResellerKey = "reseller9-key-0123456789-xyz";
 
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Admin:ApiKeys:0:Key"] = AdminKey,
-        ["Admin:ApiKeys:0:Name"] = "ops",
-        ["Admin:ApiKeys:1:Key"] = ResellerKey,
-        ["Admin:ApiKeys:1:Name"] = "northwind",
-        ["Admin:ApiKeys:1:ResellerId"] = "1",
-        ["Admin:ApiKeys:2:Key"] = OtherResellerKey,
-        ["Admin:ApiKeys:2:Name"] = "other",
-        ["Admin:ApiKeys:2:ResellerId"] = "9",
-    };
+    protected override IDictionary<string, string?> Settings =>
+        AdminKeys.Settings((AdminKey, "ops", null), (ResellerKey, "northwind", 1), (OtherResellerKey, "other", 9));
 
     // Rows a DBA inserted by hand, bypassing the API's checks: the problems report must find them.
     protected override Task SeedAsync(TestDatabase database) => database.ExecuteAsync(

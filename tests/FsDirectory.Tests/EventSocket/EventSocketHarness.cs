@@ -62,11 +62,12 @@ public sealed class EventSocketHarness : IAsyncDisposable
 
     /// <summary>
     /// Waits until every node is connected, this instance holds the push lease and its first
-    /// reloadacl as a new holder has reached <paramref name="nodes"/>, then lets MinReloadInterval
+    /// reloadacl as a new holder has reached every given node, then lets MinReloadInterval
     /// pass and forgets the commands: a change made next is pushed at once and counted alone.
     /// </summary>
-    public async Task WaitUntilPushingAsync(params FakeFreeSwitch[] nodes)
+    public async Task WaitUntilPushingAsync(FakeFreeSwitch first, params FakeFreeSwitch[] more)
     {
+        FakeFreeSwitch[] nodes = [first, .. more];
         await Eventually.TrueAsync(async () =>
         {
             var status = await StatusAsync();

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+
 namespace FsDirectory.Tests.Infrastructure;
 
 /// <summary>One database with the demo seed and one running service, shared by a test class.</summary>
@@ -8,11 +10,14 @@ public class DemoServerFixture : IAsyncLifetime
 
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    /// <summary>A test class's own middleware or endpoints, added after the service's.</summary>
+    protected virtual Action<WebApplication>? Configure => null;
+
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync(seed: true);
         await SeedAsync(Database);
-        Server = await FsDirectoryServer.StartAsync(Database.ConnectionString, Settings);
+        Server = await FsDirectoryServer.StartAsync(Database.ConnectionString, Settings, configure: Configure);
     }
 
     /// <summary>Rows a test class adds on top of the demo seed, before the service starts.</summary>

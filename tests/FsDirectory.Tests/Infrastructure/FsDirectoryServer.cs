@@ -33,7 +33,10 @@ public sealed class FsDirectoryServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     public Snapshot? Snapshot => Services.GetRequiredService<SnapshotHolder>().Current;
 
-    public static async Task<FsDirectoryServer> StartAsync(string connectionString, IDictionary<string, string?>? settings = null, bool waitForData = true)
+    /// <param name="configure">Runs after the service is composed (a test's own middleware or endpoints go last).</param>
+    /// <param name="urls">The listener; only loopback addresses are ever bound by the suite.</param>
+    public static async Task<FsDirectoryServer> StartAsync(string connectionString, IDictionary<string, string?>? settings = null, bool waitForData = true,
+        Action<WebApplication>? configure = null, string urls = "http://127.0.0.1:0")
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         var config = new Dictionary<string, string?>
@@ -47,12 +50,13 @@ public sealed class FsDirectoryServer : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(config);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(urls);
         var logs = new CapturingLoggerProvider();
         builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
         builder.AddFsDirectory();
         var app = builder.Build();
         app.MapFsDirectory();
+        configure?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var server = new FsDirectoryServer(app, new Uri(address), logs);

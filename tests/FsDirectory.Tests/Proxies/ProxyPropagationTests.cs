@@ -25,7 +25,7 @@ public sealed class ProxyPropagationTests
     {
         await using var fake = FakeFreeSwitch.Start();
         await using var harness = await StartAsync(fake);
-        await harness.WaitUntilPushingAsync();
+        await harness.WaitUntilPushingAsync(fake);
 
         await harness.Database.ExecuteAsync("INSERT INTO fsdir_trusted_proxies (id, name, ip, sip_profile_id) VALUES (1, 'kamailio-1', '127.0.0.20', 2)");
         await Eventually.TrueAsync(() => fake.Count("reloadacl") == 1 && fake.Count("sofia profile trunks rescan") == 1, Deadline, "reloadacl and rescan of trunks");
@@ -51,7 +51,7 @@ public sealed class ProxyPropagationTests
     {
         await using var fake = FakeFreeSwitch.Start();
         await using var harness = await StartAsync(fake);
-        await harness.WaitUntilPushingAsync();
+        await harness.WaitUntilPushingAsync(fake);
 
         await harness.Database.ExecuteAsync("INSERT INTO fsdir_trusted_proxies (id, name, ip, sip_profile_id) VALUES (1, 'lb', '198.18.0.0/24', 0)");
         await Eventually.TrueAsync(
