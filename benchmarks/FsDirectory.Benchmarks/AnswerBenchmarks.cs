@@ -58,18 +58,7 @@ public class AclConfBenchmarks
     [Benchmark]
     public int Aggregation_only_100k_rules() => AclConfAnswers.ProfileNetworks(_snapshot).Sum(l => l.Value.Count);
 
-    private Snapshot Fresh() => new()
-    {
-        Version = _snapshot.Version,
-        ChangeToken = _snapshot.ChangeToken,
-        LoadedAt = _snapshot.LoadedAt,
-        Devices = _snapshot.Devices,
-        Rules = _snapshot.Rules,
-        UsableRules = _snapshot.UsableRules,
-        Profiles = _snapshot.Profiles,
-        DefaultProfile = _snapshot.DefaultProfile,
-        Problems = _snapshot.Problems,
-    };
+    private Snapshot Fresh() => _snapshot.Copy(_snapshot.FeedPosition, keepAnswers: false);
 }
 
 /// <summary>The dialplan answer for a bound request (form already parsed), at 100k rules.</summary>

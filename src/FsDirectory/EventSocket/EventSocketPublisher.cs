@@ -15,14 +15,16 @@ public sealed partial class EventSocketPublisher : BackgroundService
     private readonly SnapshotHolder _holder;
     private readonly AclConfAnswers _acl;
     private readonly PushLease _lease;
+    private readonly SnapshotWarmup _warmup;
     private readonly ILogger<EventSocketPublisher> _logger;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public EventSocketPublisher(SnapshotHolder holder, AclConfAnswers acl, PushLease lease, IOptions<EventSocketOptions> options, TimeProvider time, ILoggerFactory loggers)
+    public EventSocketPublisher(SnapshotHolder holder, AclConfAnswers acl, PushLease lease, SnapshotWarmup warmup, IOptions<EventSocketOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         _holder = holder;
         _acl = acl;
         _lease = lease;
+        _warmup = warmup;
         _logger = loggers.CreateLogger<EventSocketPublisher>();
         var nodeLogger = loggers.CreateLogger<EventSocketNode>();
         Nodes = [.. options.Value.Nodes.Select(n => new EventSocketNode(n, options.Value, lease, time, nodeLogger))];
@@ -72,6 +74,9 @@ public sealed partial class EventSocketPublisher : BackgroundService
                 {
                     continue;
                 }
+
+                // Planned against the acl.conf the switches will fetch, once it is built (in the background).
+                current = await _warmup.WarmedAsync(current, stoppingToken);
 
                 var basis = PushBasis.Of(current, _acl);
                 plannedVersion = current.Version;

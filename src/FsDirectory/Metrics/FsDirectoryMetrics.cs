@@ -25,6 +25,20 @@ public sealed class FsDirectoryMetrics
             "Time to answer a mod_xml_curl fetch once its form is read, by section.",
             new HistogramConfiguration { LabelNames = ["section"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 16) });
 
+        Rebuilds = factory.CreateCounter("fsdir_snapshot_rebuilds_total",
+            "Snapshots built from whole tables instead of applied row changes, by reason (startup, feed_trimmed, feed_stalled, bulk, default_profile, self_check, checksum, ...).",
+            new CounterConfiguration { LabelNames = ["reason"] });
+        FeedRowsApplied = factory.CreateCounter("fsdir_change_feed_rows_applied_total", "Change-feed rows applied to the live snapshot row by row.");
+        FeedLateRows = factory.CreateCounter("fsdir_change_feed_late_rows_total",
+            "Change-feed rows that became visible after higher feed ids had been read (concurrent transactions, Galera nodes); applied all the same.");
+        FeedGapIdsGivenUp = factory.CreateCounter("fsdir_change_feed_gap_ids_given_up_total",
+            "Feed ids below the last one read that did not show up within ChangeFeed:LateCommitWindow (rolled back, never used by a Galera node, or a transaction open longer: the self-check covers those).");
+        SelfChecks = factory.CreateCounter("fsdir_snapshot_self_checks_total",
+            "Comparisons of the live snapshot with the tables, by result (match, mismatch, skipped, failed). A mismatch is repaired by a full rebuild.",
+            new CounterConfiguration { LabelNames = ["result"] });
+        SelfCheckDifferences = factory.CreateCounter("fsdir_snapshot_self_check_differences_total", "Rows the self-check found different from the live snapshot.");
+        FeedRowsTrimmed = factory.CreateCounter("fsdir_change_feed_rows_trimmed_total", "Change-feed rows deleted by this instance after ChangeFeed:Retention.");
+
         var age = factory.CreateGauge("fsdir_snapshot_age_seconds", "Seconds since the snapshot being served was loaded (absent data: -1).");
         var version = factory.CreateGauge("fsdir_snapshot_version", "Sequence number of the snapshot being served (0 before the first load).");
         var rows = factory.CreateGauge("fsdir_snapshot_rows", "Rows in the snapshot being served, by kind.", new GaugeConfiguration { LabelNames = ["kind"] });
@@ -52,6 +66,24 @@ public sealed class FsDirectoryMetrics
     public Counter Requests { get; }
 
     public Histogram Duration { get; }
+
+    public Counter Rebuilds { get; }
+
+    public Counter FeedRowsApplied { get; }
+
+    public Counter FeedLateRows { get; }
+
+    public Counter FeedGapIdsGivenUp { get; }
+
+    public Counter SelfChecks { get; }
+
+    public Counter SelfCheckDifferences { get; }
+
+    public Counter FeedRowsTrimmed { get; }
+
+    /// <summary>A rebuild reason as a metric label: FeedTrimmed is feed_trimmed.</summary>
+    public static string Label(RebuildReason reason) =>
+        string.Concat(reason.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     public static string SectionLabel(string section)
     {

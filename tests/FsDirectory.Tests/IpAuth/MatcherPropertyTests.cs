@@ -330,7 +330,7 @@ public sealed class MatcherPropertyTests
 
             for (var call = 0; call < 150; call++)
             {
-                var (source, sourceText) = RandomSource(random, expectedRules.Count > 0 ? expectedRules : snapshot.UsableRules);
+                var (source, sourceText) = RandomSource(random, expectedRules.Count > 0 ? expectedRules : [.. snapshot.UsableRules]);
                 var number = RandomNumber(random);
                 var profile = new[] { null, "A", "B", "C" }[random.Next(4)];
 
@@ -524,7 +524,7 @@ public sealed class MatcherPropertyTests
         return new IpAddressKey(network.Bits | offset, network.IsV4);
     }
 
-    private static (IpAddressKey Source, string Text) RandomSource(Random random, IReadOnlyList<IpRule> rules)
+    private static (IpAddressKey Source, string Text) RandomSource(Random random, List<IpRule> rules)
     {
         IpAddressKey source;
         var pick = random.Next(10);

@@ -1,0 +1,338 @@
+using FsDirectory.ChangeFeed;
+using FsDirectory.Collections;
+using FsDirectory.Directory;
+using FsDirectory.IpAuth;
+
+namespace FsDirectory.Data;
+
+/// <summary>Why a batch of changes was not applied row by row, but by re-reading tables whole.</summary>
+public enum RebuildReason
+{
+    Startup,
+    DetectionChanged,
+    FeedTrimmed,
+    FeedStalled,
+    Bulk,
+    DefaultProfile,
+    RoutingContext,
+    UnknownTable,
+    SelfCheck,
+    Checksum,
+    TablesChanged,
+}
+
+/// <summary>What <see cref="SnapshotPatcher"/> made of a batch: a new snapshot, or the tables to re-read whole instead.</summary>
+public sealed record PatchResult(Snapshot? Snapshot, IReadOnlySet<string>? RebuildTables, RebuildReason? Reason, string? Detail, int RulesChanged, int DevicesChanged, IReadOnlyList<DataProblem> NewProblems)
+{
+    public static PatchResult Rebuild(IReadOnlySet<string>? tables, RebuildReason reason, string detail) => new(null, tables, reason, detail, 0, 0, []);
+}
+
+/// <summary>
+/// Applies the rows named by change-feed entries to the live snapshot, copy-on-write: the new
+/// snapshot shares every unchanged rule, device, index shard, table chunk and string with the old
+/// one, and the old one stays intact for the requests still using it. A row is applied by
+/// re-reading its current state (in the same transaction as the feed) and checking it with the same
+/// <see cref="RowChecks"/> as a full build, so applying a change twice, or out of order, gives the
+/// same snapshot. Rows that depend on a changed row are re-read with it: an account's rules and
+/// devices, the rules of a profile whose resolution changed, and every device sharing a username
+/// (the lowest id wins it).
+/// </summary>
+public sealed class SnapshotPatcher(TimeProvider time)
+{
+    /// <summary>More changed rows than this in one batch are read whole instead (as fast, and no pending-change bookkeeping for a million rows).</summary>
+    public const int MaxRowsPerPatch = 100_000;
+
+    public async Task<PatchResult> ApplyAsync(Snapshot current, IReadOnlyList<FeedRow> changes, FeedPosition position, DirectoryStore.Reads reads, Func<long> nextVersion)
+    {
+        var accountIds = new HashSet<int>();
+        var ruleIds = new HashSet<int>();
+        var deviceIds = new HashSet<int>();
+        var profileTables = false;
+        foreach (var change in changes)
+        {
+            switch (change.TableName)
+            {
+                case DirectoryTables.Accounts:
+                    accountIds.Add((int)change.RowId);
+                    break;
+                case DirectoryTables.IpMap:
+                    ruleIds.Add((int)change.RowId);
+                    break;
+                case DirectoryTables.SipDevices:
+                    deviceIds.Add((int)change.RowId);
+                    break;
+                case var table when DirectoryTables.ReadWhole.Contains(table):
+                    profileTables = true;
+                    break;
+                default:
+                    return PatchResult.Rebuild(null, RebuildReason.UnknownTable, $"the change feed names table '{change.TableName}', which this version does not apply");
+            }
+        }
+
+        // Accounts: only rows whose columns differ matter (the triggers already skip other columns).
+        var accounts = current.Accounts;
+        var changedAccounts = new List<int>();
+        if (accountIds.Count > 0)
+        {
+            var rows = (await reads.AccountsAsync(accountIds)).ToDictionary(a => a.Id);
+            var builder = accounts.ToBuilder();
+            foreach (var id in accountIds)
+            {
+                var row = rows.GetValueOrDefault(id);
+                if (!Equals(accounts.Find(id), row))
+                {
+                    changedAccounts.Add(id);
+                    builder.Set(id, row);
+                }
+            }
+
+            accounts = builder.ToTable();
+        }
+
+        var profiles = current.ProfileState;
+        IReadOnlyList<int> changedResolutions = [];
+        if (profileTables)
+        {
+            var (profileRows, gatewayRows, defaultSetting) = await reads.ProfileTablesAsync();
+            var next = ProfileState.Build(profileRows, gatewayRows, defaultSetting);
+            changedResolutions = profiles.ChangedResolutions(next);
+            profiles = profiles.SameAs(next) ? profiles : next;
+        }
+
+        if (changedResolutions.Contains(0))
+        {
+            // Every rule without its own profile (usually all of them) now applies elsewhere: every
+            // rule object and index slot changes, which one index build does faster than a million edits.
+            var tables = new HashSet<string>(StringComparer.Ordinal) { DirectoryTables.IpMap };
+            if (changedAccounts.Count > 0)
+            {
+                tables.Add(DirectoryTables.Accounts);
+            }
+
+            if (deviceIds.Count > 0)
+            {
+                tables.Add(DirectoryTables.SipDevices);
+            }
+
+            return PatchResult.Rebuild(tables, RebuildReason.DefaultProfile, "the global default SIP profile for IP rules changed");
+        }
+
+        // The ip_map rows to check again, by id (null: the row is gone).
+        var ruleRows = ruleIds.ToDictionary(id => id, _ => (IpMapRow?)null);
+        foreach (var row in await reads.RulesAsync(ruleIds))
+        {
+            ruleRows[row.Id] = row;
+        }
+
+        foreach (var accountId in changedAccounts)
+        {
+            foreach (var row in await reads.RulesOfAccountAsync(accountId, MaxRowsPerPatch + 1 - ruleRows.Count))
+            {
+                ruleRows[row.Id] = row;
+            }
+
+            if (ruleRows.Count > MaxRowsPerPatch)
+            {
+                return PatchResult.Rebuild(new HashSet<string> { DirectoryTables.IpMap, DirectoryTables.Accounts }, RebuildReason.Bulk, $"account {accountId} changed and has more than {MaxRowsPerPatch} IP rules");
+            }
+        }
+
+        foreach (var sipProfileId in changedResolutions)
+        {
+            foreach (var row in await reads.RulesOfProfileAsync(sipProfileId, MaxRowsPerPatch + 1 - ruleRows.Count))
+            {
+                ruleRows[row.Id] = row;
+            }
+
+            if (ruleRows.Count > MaxRowsPerPatch)
+            {
+                return PatchResult.Rebuild(new HashSet<string> { DirectoryTables.IpMap }, RebuildReason.Bulk, $"sip profile {sipProfileId} changed and has more than {MaxRowsPerPatch} IP rules");
+            }
+        }
+
+        var checks = new RowChecks(accounts, profiles, current.RoutingContext);
+        var strings = new StringPool();
+        var newProblems = new List<DataProblem>();
+        var (rules, ruleProblems, index, rulesChanged) = ApplyRules(current, ruleRows, checks, strings, newProblems);
+
+        var deviceRows = deviceIds.ToDictionary(id => id, _ => (SipDeviceRow?)null);
+        foreach (var row in await reads.DevicesAsync(deviceIds))
+        {
+            deviceRows[row.Id] = row;
+        }
+
+        foreach (var accountId in changedAccounts)
+        {
+            foreach (var row in await reads.DevicesOfAccountAsync(accountId))
+            {
+                deviceRows[row.Id] = row;
+            }
+        }
+
+        // Whoever held or takes one of these usernames: the whole group decides who has it now.
+        var usernames = deviceRows.Keys.Select(id => current.DevicesById.Find(id)?.Username)
+            .Concat(deviceRows.Values.Select(r => r?.Username))
+            .Where(static u => !string.IsNullOrEmpty(u))
+            .Select(static u => u!)
+            .ToHashSet(StringComparer.Ordinal);
+        if (usernames.Count > 0)
+        {
+            foreach (var row in await reads.DevicesNamedAsync(usernames))
+            {
+                deviceRows[row.Id] = row;
+            }
+        }
+
+        var (devices, devicesById, deviceProblems, devicesChanged) = ApplyDevices(current, deviceRows, usernames, checks, strings, newProblems);
+
+        var snapshot = new Snapshot
+        {
+            Version = nextVersion(),
+            ChangeToken = position.ToString(),
+            LoadedAt = time.GetUtcNow(),
+            Devices = devices,
+            Rules = index,
+            UsableRules = rules,
+            Accounts = accounts,
+            ProfileState = profiles,
+            RoutingContext = current.RoutingContext,
+            RuleProblems = ruleProblems,
+            DevicesById = devicesById,
+            DeviceProblems = deviceProblems,
+            FeedPosition = position,
+        };
+
+        // acl.conf depends on the rules and the list (profile) names, sofia.conf on the profiles.
+        var sameLists = current.Profiles.Select(static p => p.Name).SequenceEqual(profiles.Profiles.Select(static p => p.Name));
+        var sameProfiles = ReferenceEquals(profiles, current.ProfileState);
+        snapshot.InheritAnswers(current, key => key.StartsWith("acl.conf", StringComparison.Ordinal)
+            ? rulesChanged == 0 && sameLists
+            : sameProfiles);
+        return new PatchResult(snapshot, null, null, null, rulesChanged, devicesChanged, newProblems);
+    }
+
+    private static (IdCollection<IpRule> Rules, IdCollection<string> Problems, IpRuleIndex Index, int Changed) ApplyRules(
+        Snapshot current, Dictionary<int, IpMapRow?> rows, RowChecks checks, StringPool strings, List<DataProblem> newProblems)
+    {
+        if (rows.Count == 0)
+        {
+            return (current.UsableRules, current.RuleProblems, current.Rules, 0);
+        }
+
+        var rules = current.UsableRules.ToBuilder();
+        var problems = current.RuleProblems.ToBuilder();
+        var index = current.Rules.Edit();
+        var changed = 0;
+        foreach (var (id, row) in rows.OrderBy(static r => r.Key))
+        {
+            var old = current.UsableRules.Find(id);
+            var (rule, problem) = row is null ? (null, null) : checks.Rule(row);
+            if (rule is not null)
+            {
+                rule = RowChecks.Reuse(rule, old, strings);
+            }
+
+            if (!ReferenceEquals(rule, old))
+            {
+                if (old is not null)
+                {
+                    index.Remove(old);
+                }
+
+                if (rule is not null)
+                {
+                    index.Add(rule);
+                }
+
+                rules.Set(id, rule);
+                changed++;
+            }
+
+            if (problem != current.RuleProblems.Find(id))
+            {
+                problems.Set(id, problem);
+                if (problem is not null)
+                {
+                    newProblems.Add(new DataProblem(DirectoryTables.IpMap, id, problem));
+                }
+            }
+        }
+
+        return (rules.ToTable(), problems.ToTable(), index.ToIndex(), changed);
+    }
+
+    private static (ShardedDictionary<string, Device> ByUsername, IdCollection<Device> ById, IdCollection<string> Problems, int Changed) ApplyDevices(
+        Snapshot current, Dictionary<int, SipDeviceRow?> rows, HashSet<string> usernames, RowChecks checks, StringPool strings, List<DataProblem> newProblems)
+    {
+        if (rows.Count == 0)
+        {
+            return (current.Devices, current.DevicesById, current.DeviceProblems, 0);
+        }
+
+        // Checked in id order: among the rows passing every check, the lowest id wins its username.
+        var outcomes = new List<(int Id, Device? Device, string? Problem)>();
+        var winners = new Dictionary<string, Device>(StringComparer.Ordinal);
+        foreach (var (id, row) in rows.OrderBy(static r => r.Key))
+        {
+            var (device, problem) = row is null ? (null, null) : checks.Device(row, strings);
+            if (device is not null && !winners.TryAdd(device.Username, device))
+            {
+                problem = RowChecks.DuplicateUsername(device.Username);
+                device = null;
+            }
+
+            outcomes.Add((id, device, problem));
+            if (row?.Username is { Length: > 0 } username)
+            {
+                usernames.Add(username);
+            }
+        }
+
+        var byId = current.DevicesById.ToBuilder();
+        var problems = current.DeviceProblems.ToBuilder();
+        var changed = 0;
+        foreach (var (id, candidate, problem) in outcomes)
+        {
+            var old = current.DevicesById.Find(id);
+            var device = candidate is null ? null : RowChecks.Reuse(candidate, old is not null && old.Username == candidate.Username ? old : null);
+            if (device is not null)
+            {
+                winners[device.Username] = device;
+            }
+
+            if (!ReferenceEquals(device, old))
+            {
+                byId.Set(id, device);
+                changed++;
+            }
+
+            if (problem != current.DeviceProblems.Find(id))
+            {
+                problems.Set(id, problem);
+                if (problem is not null)
+                {
+                    newProblems.Add(new DataProblem(DirectoryTables.SipDevices, id, problem));
+                }
+            }
+        }
+
+        var byUsername = current.Devices.ToBuilder();
+        foreach (var username in usernames)
+        {
+            var held = current.Devices.TryGetValue(username, out var holder) ? holder : null;
+            if (winners.TryGetValue(username, out var device))
+            {
+                if (!ReferenceEquals(device, held))
+                {
+                    byUsername.Set(username, device);
+                }
+            }
+            else if (held is not null)
+            {
+                byUsername.Remove(username);
+            }
+        }
+
+        return (byUsername.ToMap(), byId.ToTable(), problems.ToTable(), changed);
+    }
+}
