@@ -321,7 +321,20 @@ public sealed class IpRuleIndex
 
             public bool IsEmpty => ByNetwork.Count == 0;
 
-            public void Remove(IpRule rule) => Edit(rule).Removed.Add(rule);
+            /// <summary>Removes a rule of the index, or takes back one added earlier in the same batch.</summary>
+            public void Remove(IpRule rule)
+            {
+                var edit = Edit(rule);
+                var added = edit.Added.FindIndex(r => ReferenceEquals(r, rule));
+                if (added >= 0)
+                {
+                    edit.Added.RemoveAt(added);
+                }
+                else
+                {
+                    edit.Removed.Add(rule);
+                }
+            }
 
             public void Add(IpRule rule) => Edit(rule).Added.Add(rule);
 
