@@ -21,7 +21,7 @@ public sealed class BenchHost : IDisposable
 
     public TimeSpan StartupTime { get; }
 
-    public static async Task<BenchHost> StartAsync(string hostDll, string connectionString)
+    public static async Task<BenchHost> StartAsync(string hostDll, string connectionString, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var log = Path.GetFullPath(Path.Combine(".data", "bench-host.log"));
@@ -35,6 +35,10 @@ public sealed class BenchHost : IDisposable
         };
         start.Environment["ConnectionStrings__Default"] = connectionString;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         var watch = Stopwatch.StartNew();
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the service");
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);

@@ -17,7 +17,7 @@ public sealed record Measurement(
 /// `make bench`: loads the bench database, starts the real service (Release) with the ceiling
 /// endpoint beside it, and drives both with real FreeSWITCH bodies over loopback.
 /// </summary>
-public sealed class EndToEndBenchmark
+public sealed partial class EndToEndBenchmark
 {
     private const int Connections = 8;
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
@@ -124,27 +124,9 @@ public sealed class EndToEndBenchmark
         var millionRules = BenchData.Rules(1_000_000, RuleFamily.Mixed);
         var loaded = await BenchDatabase.LoadAsync(_connectionString, BenchData.Rows(millionRules, devices: 100_000));
         Console.WriteLine($"loaded 1,000,000 ip_map rows in {loaded.TotalSeconds:F1} s");
-        using var host = await BenchHost.StartAsync(_hostDll, _connectionString);
-        var acl = await TimeOneAsync(host.Endpoint, Scenarios(millionRules).Single(s => s.Name == "acl.conf"));
-        var dialplan = await MeasureAsync(host, Scenarios(millionRules).Single(s => s.Name == "dialplan tech-prefix IPv4"), keepAlive: false);
-        var line = $"- 1M rules + 100k devices: ready {host.StartupTime.TotalSeconds:F1} s after launch; RSS {host.RssMb():F0} MB (peak {host.PeakRssMb():F0} MB) "
-            + $"after acl.conf ({acl.Ms:F0} ms first fetch, {acl.Bytes:N0} bytes) and {dialplan.MaxPerSecond:F0}/s dialplan tech-prefix IPv4 (new connections).";
-        Console.WriteLine(line);
-        report.AppendLine(line);
-
-        // Admin edits at this size. A rule edit rebuilds the rules beside the live ones; a device edit
-        // keeps them (and the built acl.conf) and reads only the devices.
-        foreach (var (what, edit) in new[] { ("device", BenchDatabase.EditDevice), ("ip_map", BenchDatabase.EditRule) })
-        {
-            var reload = await BenchDatabase.EditAsync(_connectionString, host.Endpoint, edit);
-            var aclAfter = await TimeOneAsync(host.Endpoint, Scenarios(millionRules).Single(s => s.Name == "acl.conf"));
-            var rssAfter = host.RssMb();
-            var again = await MeasureAsync(host, Scenarios(millionRules).Single(s => s.Name == "dialplan tech-prefix IPv4"), keepAlive: false);
-            var reloadLine = $"- After one edited {what} row: new snapshot live {reload.TotalSeconds:F1} s after the UPDATE; acl.conf then {aclAfter.Ms:F0} ms; "
-                + $"RSS {rssAfter:F0} MB, and {host.RssMb():F0} MB after another {again.MaxPerSecond:F0}/s dialplan run (peak {host.PeakRssMb():F0} MB).";
-            Console.WriteLine(reloadLine);
-            report.AppendLine(reloadLine);
-        }
+        // The same edits with row changes applied (after) and with changed tables re-read whole
+        // (before, ChangeFeed:ApplyRowChanges=false), one service after the other on the same data.
+        await RunEditsAsync(report, millionRules);
     }
 
     private static string Table(List<Measurement> results)
@@ -166,33 +148,35 @@ public sealed class EndToEndBenchmark
     private const string DirectoryCeiling = "ceiling (directory form)";
     private const string ConfigurationCeiling = "ceiling (configuration form)";
 
+    private static readonly string DialplanForm = Fixtures.FreeSwitchForm("dialplan-acl-authed-tech-prefix");
+    private static readonly string DirectoryForm = Fixtures.FreeSwitchForm("directory-sip_auth-register");
+
+    /// <summary>The dialplan capture's fields in its order, with the caller's address and number replaced.</summary>
+    public static string Dialplan(IpAddressKey source, string number) => string.Join('&', DialplanForm.Split('&').Select(pair =>
+    {
+        var eq = pair.IndexOf('=', StringComparison.Ordinal);
+        var key = eq < 0 ? pair : pair[..eq];
+        return key switch
+        {
+            "Hunt-Network-Addr" or "Caller-Network-Addr" => key + "=" + Uri.EscapeDataString(source.ToString()),
+            "Caller-Destination-Number" or "Hunt-Destination-Number" => key + "=" + Uri.EscapeDataString(number),
+            _ => pair,
+        };
+    }));
+
+    /// <summary>The REGISTER capture for another user.</summary>
+    public static string Directory(string user) => DirectoryForm.Replace("sip_auth_username=1001", "sip_auth_username=" + user, StringComparison.Ordinal)
+        .Replace("&user=1001", "&user=" + user, StringComparison.Ordinal);
+
     private static List<Scenario> Scenarios(IReadOnlyList<RuleSpec> rules)
     {
         var random = new Random(2026);
-        var dialplanForm = Fixtures.FreeSwitchForm("dialplan-acl-authed-tech-prefix");
-        // The capture's fields in its order, with the caller's address and number replaced.
-        string Dialplan(IpAddressKey source, string number) => string.Join('&', dialplanForm.Split('&').Select(pair =>
-        {
-            var eq = pair.IndexOf('=', StringComparison.Ordinal);
-            var key = eq < 0 ? pair : pair[..eq];
-            return key switch
-            {
-                "Hunt-Network-Addr" or "Caller-Network-Addr" => key + "=" + Uri.EscapeDataString(source.ToString()),
-                "Caller-Destination-Number" or "Hunt-Destination-Number" => key + "=" + Uri.EscapeDataString(number),
-                _ => pair,
-            };
-        }));
-
         string[] Pool(Func<string> make) => Enumerable.Range(0, 2048).Select(_ => make()).ToArray();
 
         var v4Plain = rules.Where(r => r.Network.IsV4 && r.Prefix.Length == 0).ToArray();
         var v4Prefixed = rules.Where(r => r.Network.IsV4 && r.Prefix.Length > 0).ToArray();
         var v6Prefixed = rules.Where(r => !r.Network.IsV4 && r.Prefix.Length > 0).ToArray();
         RuleSpec Pick(RuleSpec[] from) => from[random.Next(from.Length)];
-
-        var directoryForm = Fixtures.FreeSwitchForm("directory-sip_auth-register");
-        string Directory(string user) => directoryForm.Replace("sip_auth_username=1001", "sip_auth_username=" + user, StringComparison.Ordinal)
-            .Replace("&user=1001", "&user=" + user, StringComparison.Ordinal);
 
         return
         [

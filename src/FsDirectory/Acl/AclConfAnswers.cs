@@ -24,23 +24,31 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
             p => CidrAggregator.Aggregate(snapshot.UsableRules.Where(r => r.AppliesToProfile(p.Name)).Select(r => r.Network)),
             StringComparer.Ordinal);
 
-    private byte[] Build(Snapshot snapshot)
+    private ReadOnlyMemory<byte> Build(Snapshot snapshot)
     {
         var staticLists = options.CurrentValue.Lists;
-        var lists = ProfileNetworks(snapshot);
-        // Sized up front (a node line is under 48 bytes for IPv4, 96 for IPv6): growing by doubling
-        // would leave several copies of a multi-megabyte document behind as garbage.
-        var xml = new FsXmlWriter(64 * 1024 + lists.Values.Sum(l => l.Sum(n => n.IsV4 ? 48 : 96))).StartDocument("configuration");
+        var lists = snapshot.Profiles
+            .Select(p => (p.Name, Ranges: CidrAggregator.SortedRanges.From(
+                snapshot.UsableRules.Where(r => r.AppliesToProfile(p.Name)).Select(r => r.Network), snapshot.UsableRules.Count)))
+            .ToList();
+
+        // The buffer is sized once from the node count (a node line is at most 47 bytes for IPv4 and 72
+        // for IPv6) and the document is served from it: at a million rules acl.conf is ~32 MB, and
+        // growing by doubling or copying it out would leave that much garbage again, after every edit.
+        long v4 = 0, v6 = 0;
+        foreach (var (_, ranges) in lists)
+        {
+            ranges.Emit(n => _ = n.IsV4 ? v4++ : v6++);
+        }
+
+        var xml = new FsXmlWriter((int)Math.Min(int.MaxValue, 64 * 1024 + (48 * v4) + (96 * v6) + staticLists.Sum(l => 96L * (l.Nodes.Count + 1))))
+            .StartDocument("configuration");
         xml.Start("configuration").Attr("name", "acl.conf").Attr("description", "Network Lists (FsDirectory)").Open();
         xml.Start("network-lists").Open();
-        foreach (var (name, networks) in lists)
+        foreach (var (name, ranges) in lists)
         {
             xml.Start("list").Attr("name", name).Attr("default", "deny").Open();
-            foreach (var network in networks)
-            {
-                xml.Start("node").Attr("type", "allow").Attr("cidr", network).Close();
-            }
-
+            ranges.Emit(network => xml.Start("node").Attr("type", "allow").Attr("cidr", network).Close());
             foreach (var list in staticLists.Where(l => l.Name == name))
             {
                 WriteStaticNodes(xml, list);
@@ -57,7 +65,7 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
         }
 
         xml.End("network-lists").End("configuration").EndDocument();
-        return xml.ToArray();
+        return xml.WrittenMemory;
     }
 
     private static void WriteStaticNodes(FsXmlWriter xml, StaticAclList list)
