@@ -143,22 +143,30 @@ public sealed class DirectoryStore(MySqlDataSource dataSource)
     /// as a whole beside the snapshot being built. Rules or devices are left out (null) when none of
     /// their tables is in <paramref name="changed"/> (null: everything), or, in checksum mode, when
     /// none moved since <paramref name="previousToken"/>: a device edit does not re-read a million IP rules.
+    /// With the change feed, a load of every table reads the feed position with the tables; a load of
+    /// some tables must be given the <paramref name="position"/> of the feed rows it picks up, because a
+    /// position read now would also count changes to the tables it does not read as applied.
     /// </summary>
     public async Task<T> LoadAsync<T>(
         ChangeDetection mode, int timeoutSeconds, string? previousToken, IReadOnlySet<string>? changed,
-        FeedClock? feed, Func<SnapshotData, T> build, CancellationToken cancellationToken)
+        FeedClock? feed, FeedPosition? position, Func<SnapshotData, T> build, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         string token;
-        FeedPosition? position = null;
         if (mode == ChangeDetection.Triggers)
         {
-            position = await ReadFeedPositionAsync(connection, transaction, timeoutSeconds, feed ?? throw new ArgumentNullException(nameof(feed)), cancellationToken);
+            if (changed is not null && position is null)
+            {
+                throw new ArgumentException("a load of some tables needs the feed position of the changes it picks up", nameof(position));
+            }
+
+            position ??= await ReadFeedPositionAsync(connection, transaction, timeoutSeconds, feed ?? throw new ArgumentNullException(nameof(feed)), cancellationToken);
             token = position.ToString();
         }
         else
         {
+            position = null;
             token = await ReadChecksumTokenAsync(connection, transaction, timeoutSeconds, cancellationToken);
             changed ??= previousToken is null ? null : ChangedTables(previousToken, token);
         }

@@ -58,10 +58,10 @@ public sealed class Snapshot
         Profiles.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.Ordinal));
 
     /// <summary>Takes over the answers <paramref name="previous"/> already built whose key <paramref name="keep"/> accepts (their inputs did not change).</summary>
-    internal void InheritAnswers(Snapshot previous, Func<string, bool> keep)
+    internal void InheritAnswers(Snapshot previous, Func<string, bool> keep, bool pendingToo = false)
     {
-        // Only built ones: a pending Lazy still refers to the previous snapshot, which must be let go.
-        foreach (var (key, answer) in previous._answers.Where(a => a.Value.IsValueCreated && keep(a.Key)))
+        // Only built ones, unless asked: a pending Lazy still refers to the previous snapshot, which must be let go.
+        foreach (var (key, answer) in previous._answers.Where(a => (pendingToo || a.Value.IsValueCreated) && keep(a.Key)))
         {
             _answers.TryAdd(key, answer);
         }
@@ -91,7 +91,8 @@ public sealed class Snapshot
         };
         if (keepAnswers)
         {
-            copy.InheritAnswers(this, static _ => true);
+            // Same data: an answer still being built for this snapshot is the copy's answer too.
+            copy.InheritAnswers(this, static _ => true, pendingToo: true);
         }
 
         return copy;

@@ -191,8 +191,9 @@ public sealed partial class SnapshotReloader(
         var feed = feedOptions.CurrentValue;
         if (current.RoutingContext != freeSwitchOptions.CurrentValue.DefaultRoutingContext)
         {
+            // Rules only, at the position already reached: changes since are applied by the next poll.
             return await RebuildLockedAsync(ChangeDetection.Triggers, current, new HashSet<string> { DirectoryTables.IpMap },
-                RebuildReason.RoutingContext, "FreeSwitch:DefaultRoutingContext changed", cancellationToken);
+                RebuildReason.RoutingContext, "FreeSwitch:DefaultRoutingContext changed", cancellationToken, current.FeedPosition);
         }
 
         // Rows this instance never read may have been trimmed by another instance since.
@@ -223,8 +224,8 @@ public sealed partial class SnapshotReloader(
                 fresh += page.Count(r => !position.Knows(r.Id));
                 if (fresh > SnapshotPatcher.MaxRowsPerPatch)
                 {
-                    var tables = rows.Select(static r => r.TableName).ToHashSet(StringComparer.Ordinal);
-                    return new FeedOutcome(Rebuild: (TablesOrAll(tables), RebuildReason.Bulk, $"more than {SnapshotPatcher.MaxRowsPerPatch} row changes at once"));
+                    // Not every page was read, so which tables changed is not known: all of them are read.
+                    return new FeedOutcome(Rebuild: (null, RebuildReason.Bulk, $"more than {SnapshotPatcher.MaxRowsPerPatch} row changes at once"));
                 }
 
                 if (page.Count < DirectoryStore.FeedPageSize)
@@ -246,7 +247,7 @@ public sealed partial class SnapshotReloader(
             if (!feed.ApplyRowChanges)
             {
                 var tables = changes.Select(static r => r.TableName).ToHashSet(StringComparer.Ordinal);
-                return new FeedOutcome(Rebuild: (TablesOrAll(tables), RebuildReason.TablesChanged, $"{changes.Count} row changes in {string.Join(", ", tables.Order())}"));
+                return new FeedOutcome(Position: advanced, Rebuild: (TablesOrAll(tables), RebuildReason.TablesChanged, $"{changes.Count} row changes in {string.Join(", ", tables.Order())}"));
             }
 
             var patch = await patcher.ApplyAsync(current, changes, advanced, reads, () => Interlocked.Increment(ref _version));
@@ -257,7 +258,7 @@ public sealed partial class SnapshotReloader(
         _lastFeedRead = now;
         if (outcome.Rebuild is var (tables, reason, detail) && reason is { } why)
         {
-            return await RebuildLockedAsync(ChangeDetection.Triggers, current, tables, why, detail, cancellationToken);
+            return await RebuildLockedAsync(ChangeDetection.Triggers, current, tables, why, detail, cancellationToken, tables is null ? null : outcome.Position);
         }
 
         if (outcome.Advance is { } moved)
@@ -271,7 +272,8 @@ public sealed partial class SnapshotReloader(
         {
             if (patch.Snapshot is null)
             {
-                return await RebuildLockedAsync(ChangeDetection.Triggers, current, patch.RebuildTables, patch.Reason!.Value, patch.Detail!, cancellationToken);
+                return await RebuildLockedAsync(ChangeDetection.Triggers, current, patch.RebuildTables, patch.Reason!.Value, patch.Detail!, cancellationToken,
+                    patch.RebuildTables is null ? null : outcome.Position);
             }
 
             holder.Swap(patch.Snapshot);
@@ -294,12 +296,15 @@ public sealed partial class SnapshotReloader(
     private static HashSet<string>? TablesOrAll(HashSet<string> tables) =>
         tables.All(DirectoryTables.Watched.Contains) ? tables : null;
 
-    private async Task<Snapshot> RebuildLockedAsync(ChangeDetection mode, Snapshot? current, IReadOnlySet<string>? tables, RebuildReason reason, string detail, CancellationToken cancellationToken)
+    /// <param name="tables">The tables to read whole (null: all); the others are kept from <paramref name="current"/>.</param>
+    /// <param name="position">With some tables only: the feed position of the changes that are picked up by reading them.</param>
+    private async Task<Snapshot> RebuildLockedAsync(
+        ChangeDetection mode, Snapshot? current, IReadOnlySet<string>? tables, RebuildReason reason, string detail, CancellationToken cancellationToken, FeedPosition? position = null)
     {
         var started = time.GetTimestamp();
         var clock = new FeedClock(feedOptions.CurrentValue.LateCommitWindow, started);
         var snapshot = await store.LoadAsync(mode, options.CurrentValue.LoadTimeoutSeconds, current?.ChangeToken, tables,
-            mode == ChangeDetection.Triggers ? clock : null,
+            mode == ChangeDetection.Triggers ? clock : null, position,
             data => builder.Build(data, Interlocked.Increment(ref _version), current), cancellationToken);
         MarkReachable();
         _lastFeedRead = started;

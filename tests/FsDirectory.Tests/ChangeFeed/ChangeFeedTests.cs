@@ -3,6 +3,7 @@ using FsDirectory.Data;
 using FsDirectory.Metrics;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
 using static FsDirectory.Tests.Infrastructure.FreeSwitchXml;
@@ -223,6 +224,27 @@ public sealed class ChangeFeedTests : IAsyncLifetime
         Assert.Equal(0, server.Services.GetRequiredService<FsDirectoryMetrics>().FeedRowsApplied.Value);
         Assert.Same(devices, server.Snapshot!.Devices);
         Assert.True(server.Snapshot.HasAnswer("acl.conf"));
+    }
+
+    [Fact]
+    public async Task A_new_default_routing_context_rebuilds_the_rules_and_loses_no_pending_change_of_another_table()
+    {
+        await _database.ExecuteAsync(InsertRule("192.0.2.197").Replace("'default', 0)", "'', 0)", StringComparison.Ordinal));
+        // Only the reloads this test asks for.
+        await using var server = await FsDirectoryServer.StartAsync(_database.ConnectionString, new Dictionary<string, string?> { ["Database:PollInterval"] = "00:01:00" });
+        Assert.Contains(("transfer", "+12066418000 XML default"), Actions(await server.FetchAsync(Call("192.0.2.197"))));
+        await _database.ExecuteAsync("UPDATE sip_devices SET dir_params = '{\"password\":\"pending\"}' WHERE id = 1");
+
+        var configuration = (IConfigurationRoot)server.Services.GetRequiredService<IConfiguration>();
+        configuration["FreeSwitch:DefaultRoutingContext"] = "routing";
+        configuration.Reload();
+        await server.ReloadAsync();
+
+        Assert.Equal(1, Rebuilds(server, "routing_context"));
+        Assert.Contains(("transfer", "+12066418000 XML routing"), Actions(await server.FetchAsync(Call("192.0.2.197"))));
+        await server.ReloadAsync();
+        Assert.Equal("pending", server.Snapshot!.DevicesById.Find(1)!.Password);
+        await SnapshotEquivalence.AssertLiveEqualsFullRebuildAsync(server, "after the routing context changed");
     }
 
     private async Task<MySqlConnection> OpenAsync()

@@ -20,7 +20,7 @@ public static class SnapshotEquivalence
         var live = server.Snapshot!;
         var store = server.Services.GetRequiredService<DirectoryStore>();
         var builder = server.Services.GetRequiredService<SnapshotBuilder>();
-        var full = await store.LoadAsync(ChangeDetection.Triggers, 60, null, null, new FeedClock(TimeSpan.FromSeconds(30), 0),
+        var full = await store.LoadAsync(ChangeDetection.Triggers, 60, null, null, new FeedClock(TimeSpan.FromSeconds(30), 0), null,
             data => builder.Build(data, -1), CancellationToken.None);
         var differences = Differences(live, full, server.Services.GetRequiredService<AclConfAnswers>());
         Assert.True(differences.Count == 0, $"{when}: the live snapshot {live.Version} ({live.FeedPosition}) differs from a full rebuild:\n{string.Join('\n', differences.Take(30))}");
