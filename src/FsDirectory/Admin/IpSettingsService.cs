@@ -8,7 +8,7 @@ namespace FsDirectory.Admin;
 
 /// <summary>
 /// Validates and writes IP settings. Every write is one transaction (a refused row leaves nothing behind)
-/// and is followed by a forced snapshot rebuild, so /freeswitch answers reflect it once the response is sent.
+/// and the change feed is applied right after it, so /freeswitch answers reflect it once the response is sent.
 /// </summary>
 public sealed partial class IpSettingsService(
     MySqlDataSource dataSource, IpSettingsStore store, SnapshotReloader reloader, ILogger<IpSettingsService> logger)
@@ -195,7 +195,7 @@ public sealed partial class IpSettingsService(
             await transaction.CommitAsync(ct);
         }
 
-        // The triggers bumped fsdir_change_version for the switches; this makes our own answers current now.
+        // The triggers wrote the rows to the change feed; applying it now makes our own answers current before we reply.
         await reloader.ReloadIfChangedAsync(force: true, ct);
         return result;
     }

@@ -148,23 +148,15 @@ public sealed partial class SnapshotSelfCheck(
                 return "a large batch of changes is being applied";
             }
 
-            foreach (var row in rows.Where(r => !position.Knows(r.Id)))
+            var changing = FeedBatch.Of(rows.Where(r => !position.Knows(r.Id)));
+            if (changing.ProfileTables || changing.UnknownTable is not null)
             {
-                switch (row.TableName)
-                {
-                    case DirectoryTables.Accounts:
-                        _accountsInFlux.Add((int)row.RowId);
-                        break;
-                    case DirectoryTables.IpMap:
-                        _rulesInFlux.Add((int)row.RowId);
-                        break;
-                    case DirectoryTables.SipDevices:
-                        _devicesInFlux.Add((int)row.RowId);
-                        break;
-                    default:
-                        return $"{row.TableName} is changing";
-                }
+                return $"{changing.UnknownTable ?? "a profile table"} is changing";
             }
+
+            _accountsInFlux.UnionWith(changing.Accounts);
+            _rulesInFlux.UnionWith(changing.Rules);
+            _devicesInFlux.UnionWith(changing.Devices);
 
             // A device that changes, or whose account does, may change who holds its username.
             foreach (var device in snapshot.DevicesById)
@@ -216,28 +208,12 @@ public sealed partial class SnapshotSelfCheck(
 
         private async Task CompareRulesAsync(RowChecks checks)
         {
-            using var rules = snapshot.UsableRules.Entries.GetEnumerator();
-            using var problems = snapshot.RuleProblems.Entries.GetEnumerator();
-            var hasRule = rules.MoveNext();
-            var hasProblem = problems.MoveNext();
+            using var rules = snapshot.UsableRules.Walk((_, rule) => RuleWithoutRow(rule));
+            using var problems = snapshot.RuleProblems.Walk((id, _) => ProblemWithoutRow(DirectoryTables.IpMap, id, _rulesInFlux));
             await foreach (var row in reads.AllRules())
             {
-                while (hasRule && rules.Current.Key < row.Id)
-                {
-                    RuleWithoutRow(rules.Current.Value);
-                    hasRule = rules.MoveNext();
-                }
-
-                while (hasProblem && problems.Current.Key < row.Id)
-                {
-                    ProblemWithoutRow(DirectoryTables.IpMap, problems.Current.Key, _rulesInFlux);
-                    hasProblem = problems.MoveNext();
-                }
-
-                var held = hasRule && rules.Current.Key == row.Id ? rules.Current.Value : null;
-                var heldProblem = hasProblem && problems.Current.Key == row.Id ? problems.Current.Value : null;
-                hasRule = held is null ? hasRule : rules.MoveNext();
-                hasProblem = heldProblem is null ? hasProblem : problems.MoveNext();
+                var held = rules.Take(row.Id);
+                var heldProblem = problems.Take(row.Id);
                 if (_rulesInFlux.Contains(row.Id) || _accountsInFlux.Contains(row.AccountId) || (held is not null && _accountsInFlux.Contains(held.AccountId)))
                 {
                     continue;
@@ -255,15 +231,8 @@ public sealed partial class SnapshotSelfCheck(
                 }
             }
 
-            for (; hasRule; hasRule = rules.MoveNext())
-            {
-                RuleWithoutRow(rules.Current.Value);
-            }
-
-            for (; hasProblem; hasProblem = problems.MoveNext())
-            {
-                ProblemWithoutRow(DirectoryTables.IpMap, problems.Current.Key, _rulesInFlux);
-            }
+            rules.Finish();
+            problems.Finish();
         }
 
         private void RuleWithoutRow(IpRule rule)
@@ -305,28 +274,12 @@ public sealed partial class SnapshotSelfCheck(
         {
             var strings = new StringPool();
             var holders = new HashSet<string>(StringComparer.Ordinal);
-            using var devices = snapshot.DevicesById.Entries.GetEnumerator();
-            using var problems = snapshot.DeviceProblems.Entries.GetEnumerator();
-            var hasDevice = devices.MoveNext();
-            var hasProblem = problems.MoveNext();
+            using var devices = snapshot.DevicesById.Walk((_, device) => DeviceWithoutRow(device));
+            using var problems = snapshot.DeviceProblems.Walk((id, _) => ProblemWithoutRow(DirectoryTables.SipDevices, id, _devicesInFlux));
             await foreach (var row in reads.AllDevices())
             {
-                while (hasDevice && devices.Current.Key < row.Id)
-                {
-                    DeviceWithoutRow(devices.Current.Value);
-                    hasDevice = devices.MoveNext();
-                }
-
-                while (hasProblem && problems.Current.Key < row.Id)
-                {
-                    ProblemWithoutRow(DirectoryTables.SipDevices, problems.Current.Key, _devicesInFlux);
-                    hasProblem = problems.MoveNext();
-                }
-
-                var held = hasDevice && devices.Current.Key == row.Id ? devices.Current.Value : null;
-                var heldProblem = hasProblem && problems.Current.Key == row.Id ? problems.Current.Value : null;
-                hasDevice = held is null ? hasDevice : devices.MoveNext();
-                hasProblem = heldProblem is null ? hasProblem : problems.MoveNext();
+                var held = devices.Take(row.Id);
+                var heldProblem = problems.Take(row.Id);
 
                 // Rows are in id order: the first one passing every check takes its username.
                 var (device, problem) = checks.Device(row, strings);
@@ -357,15 +310,8 @@ public sealed partial class SnapshotSelfCheck(
                 }
             }
 
-            for (; hasDevice; hasDevice = devices.MoveNext())
-            {
-                DeviceWithoutRow(devices.Current.Value);
-            }
-
-            for (; hasProblem; hasProblem = problems.MoveNext())
-            {
-                ProblemWithoutRow(DirectoryTables.SipDevices, problems.Current.Key, _devicesInFlux);
-            }
+            devices.Finish();
+            problems.Finish();
 
             if (snapshot.Devices.Count != snapshot.DevicesById.Count)
             {

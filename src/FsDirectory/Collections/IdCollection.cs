@@ -34,18 +34,7 @@ public sealed class IdCollection<T> : IReadOnlyCollection<T>
         return value is not null;
     }
 
-    public T? Find(int id)
-    {
-        var c = FindChunk(_chunks, _chunks.Length, id);
-        if (c < 0)
-        {
-            return null;
-        }
-
-        var chunk = _chunks[c];
-        var i = Array.BinarySearch(chunk.Ids, 0, chunk.Count, id);
-        return i >= 0 ? chunk.Values[i] : null;
-    }
+    public T? Find(int id) => Find(_chunks, _chunks.Length, id);
 
     /// <summary>Every entry with its id, in id order.</summary>
     public IEnumerable<KeyValuePair<int, T>> Entries
@@ -77,6 +66,60 @@ public sealed class IdCollection<T> : IReadOnlyCollection<T>
 
     /// <summary>A batch of changes on top of this table; the table itself never changes.</summary>
     public Builder ToBuilder() => new(this);
+
+    private static T? Find(IReadOnlyList<Chunk> chunks, int count, int id)
+    {
+        var c = FindChunk(chunks, count, id);
+        if (c < 0)
+        {
+            return null;
+        }
+
+        var chunk = chunks[c];
+        var i = Array.BinarySearch(chunk.Ids, 0, chunk.Count, id);
+        return i >= 0 ? chunk.Values[i] : null;
+    }
+
+    /// <summary>
+    /// Walks the entries in id order alongside another id-ordered sequence: <see cref="Cursor.Take"/>
+    /// returns the entry with the next id asked for and hands the ones it passes to <paramref name="passed"/>.
+    /// </summary>
+    public Cursor Walk(Action<int, T> passed) => new(Entries.GetEnumerator(), passed);
+
+    public sealed class Cursor(IEnumerator<KeyValuePair<int, T>> entries, Action<int, T> passed) : IDisposable
+    {
+        private bool _has = entries.MoveNext();
+
+        /// <summary>The entry with <paramref name="id"/> (ids asked for must grow), or null.</summary>
+        public T? Take(int id)
+        {
+            while (_has && entries.Current.Key < id)
+            {
+                passed(entries.Current.Key, entries.Current.Value);
+                _has = entries.MoveNext();
+            }
+
+            if (!_has || entries.Current.Key != id)
+            {
+                return null;
+            }
+
+            var value = entries.Current.Value;
+            _has = entries.MoveNext();
+            return value;
+        }
+
+        /// <summary>Hands every entry not taken yet to the callback.</summary>
+        public void Finish()
+        {
+            for (; _has; _has = entries.MoveNext())
+            {
+                passed(entries.Current.Key, entries.Current.Value);
+            }
+        }
+
+        public void Dispose() => entries.Dispose();
+    }
 
     /// <summary>Index of the last chunk whose first id is at most <paramref name="id"/> (0 when id is below every chunk; -1 when empty).</summary>
     private static int FindChunk(IReadOnlyList<Chunk> chunks, int count, int id)
@@ -165,18 +208,7 @@ public sealed class IdCollection<T> : IReadOnlyCollection<T>
 
         public int Count => _count;
 
-        public T? Find(int id)
-        {
-            var c = FindChunk(_chunks, _chunks.Count, id);
-            if (c < 0)
-            {
-                return null;
-            }
-
-            var chunk = _chunks[c];
-            var i = Array.BinarySearch(chunk.Ids, 0, chunk.Count, id);
-            return i >= 0 ? chunk.Values[i] : null;
-        }
+        public T? Find(int id) => IdCollection<T>.Find(_chunks, _chunks.Count, id);
 
         /// <summary>Sets the value of <paramref name="id"/>; null removes it.</summary>
         public void Set(int id, T? value)

@@ -56,30 +56,13 @@ public sealed class SnapshotPatcher(TimeProvider time)
 
     public async Task<PatchResult> ApplyAsync(Snapshot current, IReadOnlyList<FeedRow> changes, FeedPosition position, DirectoryStore.Reads reads, Func<long> nextVersion)
     {
-        var accountIds = new HashSet<int>();
-        var ruleIds = new HashSet<int>();
-        var deviceIds = new HashSet<int>();
-        var profileTables = false;
-        foreach (var change in changes)
+        var batch = FeedBatch.Of(changes);
+        if (batch.UnknownTable is { } unknown)
         {
-            switch (change.TableName)
-            {
-                case DirectoryTables.Accounts:
-                    accountIds.Add((int)change.RowId);
-                    break;
-                case DirectoryTables.IpMap:
-                    ruleIds.Add((int)change.RowId);
-                    break;
-                case DirectoryTables.SipDevices:
-                    deviceIds.Add((int)change.RowId);
-                    break;
-                case var table when DirectoryTables.ReadWhole.Contains(table):
-                    profileTables = true;
-                    break;
-                default:
-                    return PatchResult.Rebuild(null, RebuildReason.UnknownTable, $"the change feed names table '{change.TableName}', which this version does not apply");
-            }
+            return PatchResult.Rebuild(null, RebuildReason.UnknownTable, $"the change feed names table '{unknown}', which this version does not apply");
         }
+
+        var (accountIds, ruleIds, deviceIds) = (batch.Accounts, batch.Rules, batch.Devices);
 
         // Accounts: only rows whose columns differ matter (the triggers already skip other columns).
         var accounts = current.Accounts;
@@ -103,7 +86,7 @@ public sealed class SnapshotPatcher(TimeProvider time)
 
         var profiles = current.ProfileState;
         IReadOnlyList<int> changedResolutions = [];
-        if (profileTables)
+        if (batch.ProfileTables)
         {
             var (profileRows, gatewayRows, defaultSetting) = await reads.ProfileTablesAsync();
             var next = ProfileState.Build(profileRows, gatewayRows, defaultSetting);
@@ -265,17 +248,24 @@ public sealed class SnapshotPatcher(TimeProvider time)
                 changed++;
             }
 
-            if (problem != current.RuleProblems.Find(id))
-            {
-                problems.Set(id, problem);
-                if (problem is not null)
-                {
-                    newProblems.Add(new DataProblem(DirectoryTables.IpMap, id, problem));
-                }
-            }
+            SetProblem(problems, current.RuleProblems, DirectoryTables.IpMap, id, problem, newProblems);
         }
 
         return (rules.ToTable(), problems.ToTable(), index.ToIndex(), changed);
+    }
+
+    private static void SetProblem(IdCollection<string>.Builder problems, IdCollection<string> before, string table, int id, string? problem, List<DataProblem> newProblems)
+    {
+        if (problem == before.Find(id))
+        {
+            return;
+        }
+
+        problems.Set(id, problem);
+        if (problem is not null)
+        {
+            newProblems.Add(new DataProblem(table, id, problem));
+        }
     }
 
     private static (ShardedDictionary<string, Device> ByUsername, IdCollection<Device> ById, IdCollection<string> Problems, int Changed) ApplyDevices(
@@ -323,14 +313,7 @@ public sealed class SnapshotPatcher(TimeProvider time)
                 changed++;
             }
 
-            if (problem != current.DeviceProblems.Find(id))
-            {
-                problems.Set(id, problem);
-                if (problem is not null)
-                {
-                    newProblems.Add(new DataProblem(DirectoryTables.SipDevices, id, problem));
-                }
-            }
+            SetProblem(problems, current.DeviceProblems, DirectoryTables.SipDevices, id, problem, newProblems);
         }
 
         var byUsername = current.Devices.ToBuilder();

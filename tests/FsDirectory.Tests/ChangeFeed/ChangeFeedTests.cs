@@ -6,6 +6,7 @@ using FsDirectory.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
+using static FsDirectory.Tests.ChangeFeed.FeedTestCalls;
 using static FsDirectory.Tests.Infrastructure.FreeSwitchXml;
 
 namespace FsDirectory.Tests.ChangeFeed;
@@ -16,24 +17,11 @@ namespace FsDirectory.Tests.ChangeFeed;
 /// </summary>
 public sealed class ChangeFeedTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
-
     private TestDatabase _database = null!;
 
     public async Task InitializeAsync() => _database = await TestDatabase.CreateAsync();
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
-
-    private static FreeSwitchForm Call(string source) =>
-        FreeSwitchForm.Load("dialplan-plus-number")
-            .With("Caller-Network-Addr", source).With("Hunt-Network-Addr", source)
-            .With("variable_sofia_profile_name", "default");
-
-    private static async Task<bool> AcceptedAsync(FsDirectoryServer server, string source) =>
-        Actions(await server.FetchAsync(Call(source))).Any(a => a.Application == "transfer");
-
-    private static string InsertRule(string ip) =>
-        $"INSERT INTO ip_map (name, ip, accountid, reseller_id, pricelist_id, sip_profile_id, prefix, context, status) VALUES ('feed test', '{ip}', 2, 0, 0, 0, '', 'default', 0)";
 
     private static double Rebuilds(FsDirectoryServer server, string reason) =>
         server.Services.GetRequiredService<FsDirectoryMetrics>().Rebuilds.WithLabels(reason).Value;
@@ -229,7 +217,7 @@ public sealed class ChangeFeedTests : IAsyncLifetime
     [Fact]
     public async Task A_new_default_routing_context_rebuilds_the_rules_and_loses_no_pending_change_of_another_table()
     {
-        await _database.ExecuteAsync(InsertRule("192.0.2.197").Replace("'default', 0)", "'', 0)", StringComparison.Ordinal));
+        await _database.ExecuteAsync(InsertRule("192.0.2.197", context: string.Empty));
         // Only the reloads this test asks for.
         await using var server = await FsDirectoryServer.StartAsync(_database.ConnectionString, new Dictionary<string, string?> { ["Database:PollInterval"] = "00:01:00" });
         Assert.Contains(("transfer", "+12066418000 XML default"), Actions(await server.FetchAsync(Call("192.0.2.197"))));

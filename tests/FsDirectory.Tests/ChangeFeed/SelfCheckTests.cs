@@ -4,7 +4,7 @@ using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
-using static FsDirectory.Tests.Infrastructure.FreeSwitchXml;
+using static FsDirectory.Tests.ChangeFeed.FeedTestCalls;
 
 namespace FsDirectory.Tests.ChangeFeed;
 
@@ -15,21 +15,11 @@ namespace FsDirectory.Tests.ChangeFeed;
 /// </summary>
 public sealed class SelfCheckTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
-
     private TestDatabase _database = null!;
 
     public async Task InitializeAsync() => _database = await TestDatabase.CreateAsync();
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
-
-    private static async Task<bool> AcceptedAsync(FsDirectoryServer server, string source) =>
-        Actions(await server.FetchAsync(FreeSwitchForm.Load("dialplan-plus-number")
-            .With("Caller-Network-Addr", source).With("Hunt-Network-Addr", source).With("variable_sofia_profile_name", "default")))
-            .Any(a => a.Application == "transfer");
-
-    private static string InsertRule(string ip) =>
-        $"INSERT INTO ip_map (name, ip, accountid, reseller_id, pricelist_id, sip_profile_id, prefix, context, status) VALUES ('check', '{ip}', 2, 0, 0, 0, '', 'default', 0)";
 
     [Fact]
     public async Task After_edits_of_every_table_the_self_check_finds_the_live_snapshot_equal_to_the_tables()
