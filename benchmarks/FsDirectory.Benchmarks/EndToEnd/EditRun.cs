@@ -20,13 +20,21 @@ public sealed partial class EndToEndBenchmark
 
     private sealed record EditTarget(string Kind, string Sql, object Parameters, string CheckBody);
 
-    /// <summary>Fresh rows to edit, split between the two sides so that neither edits a row the other already changed.</summary>
+    /// <summary>
+    /// Fresh rows to edit, split between the two sides so that neither edits a row the other already
+    /// changed. Accounts 1-10,000 are the ones disabled; edited rules and devices belong to the others,
+    /// so that no edit is hidden by an account disabled before it.
+    /// </summary>
     private sealed class Targets(IReadOnlyList<RuleSpec> rules, int side)
     {
+        private const int EditedAccounts = BenchData.Accounts / 2;
+
         // Scattered IPv4 hosts without a tech prefix: the only rule on their network.
-        private readonly Queue<RuleSpec> _rules = new(rules.Where(r => r.Network.IsV4 && r.Prefix.Length == 0 && ((r.Id - 1) % 10) < 6 && r.Id % 2 == side).Take(20_000));
-        private readonly Queue<int> _devices = new(Enumerable.Range(0, 100_000).Where(d => d % 2 == side));
-        private readonly Queue<int> _accounts = new(Enumerable.Range(1, BenchData.Accounts).Where(a => a % 2 == side));
+        private readonly Queue<RuleSpec> _rules = new(rules.Where(r => IsLoneHost(r) && r.AccountId > EditedAccounts && r.Id % 2 == side).Take(20_000));
+        private readonly Queue<int> _devices = new(Enumerable.Range(0, 100_000).Where(d => (d % BenchData.Accounts) + 1 > EditedAccounts && d % 2 == side));
+        private readonly Queue<int> _accounts = new(Enumerable.Range(1, EditedAccounts).Where(a => a % 2 == side));
+
+        private static bool IsLoneHost(RuleSpec rule) => rule.Network.IsV4 && rule.Prefix.Length == 0 && ((rule.Id - 1) % 10) < 6;
 
         public EditTarget Next(string kind, int serial) => kind switch
         {
@@ -51,7 +59,7 @@ public sealed partial class EndToEndBenchmark
         {
             var first = 600_001 + offset + side * 20_000;
             var last = first + 9_999;
-            var probe = rules.Last(r => r.Id <= last && r.Network.IsV4 && r.Prefix.Length == 0 && ((r.Id - 1) % 10) < 6);
+            var probe = rules.Last(r => r.Id <= last && IsLoneHost(r) && r.AccountId > EditedAccounts);
             return (first, last, Dialplan(new IpAddressKey(probe.Network.Bits, true), BenchData.Tail));
         }
     }

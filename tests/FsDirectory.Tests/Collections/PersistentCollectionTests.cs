@@ -86,6 +86,26 @@ public sealed class PersistentCollectionTests
         Assert.Equal(Enumerable.Range(1, 100_001), next.Entries.Select(e => e.Key));
     }
 
+    [Fact]
+    public void A_cursor_returns_the_entries_asked_for_and_hands_over_every_one_it_passes()
+    {
+        var builder = IdCollection<string>.Empty.ToBuilder();
+        foreach (var id in new[] { 2, 3, 5, 8, 13, int.MaxValue })
+        {
+            builder.Set(id, $"v{id}");
+        }
+
+        var passed = new List<int>();
+        using var cursor = builder.ToTable().Walk((id, _) => passed.Add(id));
+
+        Assert.Null(cursor.Take(1));
+        Assert.Equal("v3", cursor.Take(3));
+        Assert.Null(cursor.Take(6));
+        Assert.Equal("v8", cursor.Take(8));
+        cursor.Finish();
+        Assert.Equal([2, 5, 13, int.MaxValue], passed);
+    }
+
     [Theory]
     [MemberData(nameof(Seeds))]
     public void Every_version_of_a_sharded_dictionary_keeps_answering_like_the_reference_it_was_made_from(int seed)
