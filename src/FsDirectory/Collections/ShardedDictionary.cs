@@ -82,6 +82,7 @@ public sealed class ShardedDictionary<TKey, TValue> : IReadOnlyDictionary<TKey, 
         private readonly HashSet<Dictionary<TKey, TValue>> _owned = new(ReferenceEqualityComparer.Instance);
         private Dictionary<TKey, TValue>[] _shards;
         private int _count;
+        private bool _fresh;
 
         internal Builder(ShardedDictionary<TKey, TValue> map)
         {
@@ -102,6 +103,8 @@ public sealed class ShardedDictionary<TKey, TValue> : IReadOnlyDictionary<TKey, 
             {
                 _owned.Add(_shards[i] = new Dictionary<TKey, TValue>(capacity, comparer));
             }
+
+            _fresh = true;
         }
 
         public int Count => _count;
@@ -147,6 +150,17 @@ public sealed class ShardedDictionary<TKey, TValue> : IReadOnlyDictionary<TKey, 
                 }
 
                 _shards = resharded._shards;
+            }
+
+            // A map built whole keeps no room to spare: at a million entries the margin is megabytes.
+            if (_fresh)
+            {
+                foreach (var shard in _shards)
+                {
+                    shard.TrimExcess();
+                }
+
+                _fresh = false;
             }
 
             _owned.Clear();
