@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS `fsdir_change_feed` (
   KEY `fsdir_change_feed_changed_at` (`changed_at`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8;
 
+-- An account's devices are re-read when the account changes (status, deleted, IP-only): without an
+-- index that is a scan of every device. Additive; on Galera the ALTER runs cluster-wide (TOI), once.
+CREATE INDEX IF NOT EXISTS `fsdir_accountid` ON `sip_devices` (`accountid`);
+
 DELIMITER $$
 
 -- ip_map

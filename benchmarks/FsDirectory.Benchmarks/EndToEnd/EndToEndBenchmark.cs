@@ -27,6 +27,7 @@ public sealed partial class EndToEndBenchmark
     private readonly string _connectionString;
     private readonly string _hostDll;
     private readonly string _output;
+    private string? _side;
 
     private EndToEndBenchmark(string connectionString, string hostDll, string output)
     {
@@ -47,7 +48,9 @@ public sealed partial class EndToEndBenchmark
             Arg("--connection") ?? throw new InvalidOperationException("--connection is required"),
             Arg("--host") ?? throw new InvalidOperationException("--host path/to/FsDirectory.BenchHost.dll is required"),
             Arg("--out") ?? ".data/bench-results.md");
-        // --million-only: just the 1M-rule memory figure (skips the 100k throughput runs).
+        // --million-only: just the 1M-rule edit and memory figures (skips the 100k throughput runs);
+        // --side before|after: only one side of them.
+        bench._side = Arg("--side");
         var millionOnly = args.Contains("--million-only");
         await bench.RunAllAsync(millionOnly || args.Contains("--million"), millionOnly, Arg("--only"));
         return 0;
@@ -126,7 +129,7 @@ public sealed partial class EndToEndBenchmark
         Console.WriteLine($"loaded 1,000,000 ip_map rows in {loaded.TotalSeconds:F1} s");
         // The same edits with row changes applied (after) and with changed tables re-read whole
         // (before, ChangeFeed:ApplyRowChanges=false), one service after the other on the same data.
-        await RunEditsAsync(report, millionRules);
+        await RunEditsAsync(report, millionRules, _side);
     }
 
     private static string Table(List<Measurement> results)
@@ -222,7 +225,8 @@ public sealed partial class EndToEndBenchmark
         }
     }
 
-    private static async Task<Measurement> MeasureAsync(BenchHost host, Scenario scenario, bool keepAlive)
+    /// <param name="halfRate">The rate for the latency phase; null: half the maximum just measured.</param>
+    private static async Task<Measurement> MeasureAsync(BenchHost host, Scenario scenario, bool keepAlive, double? halfRate = null)
     {
         await CheckAsync(host.Endpoint, scenario);
         var requests = scenario.Bodies.Select(b => RawHttp.PostRequest(scenario.Path, b, keepAlive)).ToArray();
@@ -233,10 +237,11 @@ public sealed partial class EndToEndBenchmark
         var cpu = host.CpuTime() - cpuBefore;
         var maxRate = max.Count / MaxPhase.TotalSeconds;
 
-        var half = await OpenLoopAsync(host.Endpoint, requests, keepAlive, maxRate / 2, HalfPhase);
+        var rate = halfRate ?? maxRate / 2;
+        var half = await OpenLoopAsync(host.Endpoint, requests, keepAlive, rate, HalfPhase);
         half.Latencies.Sort();
         return new Measurement(scenario, keepAlive, maxRate, cpu.TotalMicroseconds / Math.Max(1, max.Count),
-            Percentile(half.Latencies, 0.50), Percentile(half.Latencies, 0.99), maxRate / 2, max.Errors + half.Errors, max.BodyBytes);
+            Percentile(half.Latencies, 0.50), Percentile(half.Latencies, 0.99), rate, max.Errors + half.Errors, max.BodyBytes);
     }
 
     private static double Percentile(List<double> sorted, double p) =>
