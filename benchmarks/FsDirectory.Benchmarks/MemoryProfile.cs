@@ -46,7 +46,7 @@ public static class MemoryProfile
         Report($"snapshot of the rules and {deviceCount:N0} devices", afterAll - baseline, ruleCount);
         acl.Warm(snapshot);
         var afterAcl = Live();
-        Report($"acl.conf kept for the snapshot ({acl.Answer(snapshot).Body.Length:N0} bytes)", afterAcl - afterAll, ruleCount);
+        Report($"acl.conf kept for the snapshot ({acl.Answer(snapshot).Length:N0} bytes)", afterAcl - afterAll, ruleCount);
 
         // An edit of one rule applied as a row change: the new snapshot shares everything else, index shards included.
         var patched = Patch(snapshot, specs);

@@ -8,7 +8,10 @@ namespace FsDirectory.Acl;
 /// <summary>
 /// acl.conf: one default-deny list per active SIP profile, named as the profile (so the profile's
 /// <c>apply-inbound-acl</c> finds it), allowing the aggregated networks of the usable rules that
-/// apply on that profile. Built once per snapshot.
+/// apply on that profile. Built once per snapshot from the snapshot's <see cref="AclInputs"/>: every
+/// bucket the last edits did not touch brings its nodes already written, so after an edit at a
+/// million rules the ~32 MB document is put together from shared parts, not written again, and it is
+/// served as those parts rather than copied into one buffer.
 /// </summary>
 public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnapshotWarmer
 {
@@ -17,71 +20,136 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
 
     public void Warm(Snapshot snapshot) => Answer(snapshot);
 
-    /// <summary>The allowed networks per list name, aggregated: also what tests and the admin API compare against.</summary>
+    /// <summary>The allowed networks per list name, aggregated from the rules directly: what tests and the admin API compare against.</summary>
     public static Dictionary<string, List<IpNetwork>> ProfileNetworks(Snapshot snapshot) =>
         snapshot.Profiles.ToDictionary(
             p => p.Name,
             p => CidrAggregator.Aggregate(snapshot.UsableRules.Where(r => r.AppliesToProfile(p.Name)).Select(r => r.Network)),
             StringComparer.Ordinal);
 
-    private ReadOnlyMemory<byte> Build(Snapshot snapshot)
+    /// <summary>The longest a node line can be (<c>&lt;node type="allow" cidr="…"/&gt;</c>, IPv4 up to 18 characters, IPv6 up to 43).</summary>
+    public static int NodeLineLength(bool isV4) => 29 + (isV4 ? 18 : 43);
+
+    public static void WriteNode(FsXmlWriter xml, IpNetwork network) =>
+        xml.Start("node").Attr("type", "allow").Attr("cidr", network).Close();
+
+    private ReadOnlyMemory<byte>[] Build(Snapshot snapshot)
     {
         var staticLists = options.CurrentValue.Lists;
-        var lists = snapshot.Profiles
-            .Select(p => (p.Name, Ranges: CidrAggregator.SortedRanges.From(
-                snapshot.UsableRules.Where(r => r.AppliesToProfile(p.Name)).Select(r => r.Network), snapshot.UsableRules.Count)))
-            .ToList();
-
-        // The buffer is sized once from the nodes' exact length and the document is served from it: at a
-        // million rules acl.conf is ~32 MB, and growing by doubling or copying it out would leave that
-        // much garbage again after every edit.
-        long nodeBytes = 0;
-        foreach (var (_, ranges) in lists)
+        var lists = snapshot.Profiles.Select(static p => p.Name).ToList();
+        var buckets = snapshot.AclInputs.SortedBuckets();
+        var parts = new Parts(buckets.Length * Math.Max(1, lists.Count));
+        parts.Xml.StartDocument("configuration");
+        parts.Xml.Start("configuration").Attr("name", "acl.conf").Attr("description", "Network Lists (FsDirectory)").Open();
+        parts.Xml.Start("network-lists").Open();
+        foreach (var list in lists)
         {
-            ranges.Emit(n => nodeBytes += NodeLine.Length + FormattedLength(n));
-        }
-
-        var xml = new FsXmlWriter((int)Math.Min(int.MaxValue, 64 * 1024 + nodeBytes + staticLists.Sum(l => 128L * (l.Nodes.Count + 1))))
-            .StartDocument("configuration");
-        xml.Start("configuration").Attr("name", "acl.conf").Attr("description", "Network Lists (FsDirectory)").Open();
-        xml.Start("network-lists").Open();
-        foreach (var (name, ranges) in lists)
-        {
-            xml.Start("list").Attr("name", name).Attr("default", "deny").Open();
-            ranges.Emit(network => xml.Start("node").Attr("type", "allow").Attr("cidr", network).Close());
-            foreach (var list in staticLists.Where(l => l.Name == name))
+            parts.Xml.Start("list").Attr("name", list).Attr("default", "deny").Open();
+            WriteNetworks(parts, list, lists, buckets, snapshot.AclInputs.Wide);
+            foreach (var staticList in staticLists.Where(l => l.Name == list))
             {
-                WriteStaticNodes(xml, list);
+                WriteStaticNodes(parts.Xml, staticList);
             }
 
-            xml.End("list");
+            parts.Xml.End("list");
         }
 
         foreach (var list in staticLists.Where(l => snapshot.FindProfile(l.Name) is null))
         {
-            xml.Start("list").Attr("name", list.Name).Attr("default", list.Default).Open();
-            WriteStaticNodes(xml, list);
-            xml.End("list");
+            parts.Xml.Start("list").Attr("name", list.Name).Attr("default", list.Default).Open();
+            WriteStaticNodes(parts.Xml, list);
+            parts.Xml.End("list");
         }
 
-        xml.End("network-lists").End("configuration").EndDocument();
-        return xml.WrittenMemory;
+        parts.Xml.End("network-lists").End("configuration").EndDocument();
+        return parts.ToArray();
     }
 
-    /// <summary>A node line without its CIDR: <c>&lt;node type="allow" cidr=""/&gt;</c> and the line break.</summary>
-    private const string NodeLine = "<node type=\"allow\" cidr=\"\"/>\n";
-
-    private static int FormattedLength(IpNetwork network)
+    /// <summary>
+    /// The minimal cover of one list: each bucket's own nodes, in address order, except the buckets
+    /// inside a larger block (a wide network, or buckets covered whole side by side), which are
+    /// written as those blocks.
+    /// </summary>
+    private static void WriteNetworks(Parts parts, string list, List<string> lists, AclBucket[] buckets, IReadOnlyList<(IpNetwork Network, string? Profile)> wide)
     {
-        Span<char> text = stackalloc char[64];
-        return network.TryFormat(text, out var written, default, null) ? written : text.Length;
+        var fragments = new AclFragment[buckets.Length];
+        var blocks = wide.Where(w => w.Profile is null || w.Profile == list).Select(static w => w.Network).ToList();
+        for (var i = 0; i < buckets.Length; i++)
+        {
+            fragments[i] = buckets[i].FragmentFor(list, lists);
+            if (fragments[i].Full)
+            {
+                blocks.Add(buckets[i].Key.Network);
+            }
+        }
+
+        var cover = CidrAggregator.Aggregate(blocks);
+        var next = 0;
+        for (var i = 0; i < buckets.Length; i++)
+        {
+            var bucket = buckets[i].Key.Network;
+            for (; next < cover.Count && Before(cover[next], bucket); next++)
+            {
+                WriteNode(parts.Xml, cover[next]);
+            }
+
+            if (fragments[i].Full || (next < cover.Count && cover[next].Contains(bucket)))
+            {
+                continue;
+            }
+
+            parts.Add(fragments[i].Xml);
+        }
+
+        for (; next < cover.Count; next++)
+        {
+            WriteNode(parts.Xml, cover[next]);
+        }
     }
+
+    private static bool Before(IpNetwork a, IpNetwork b) => a.IsV4 != b.IsV4 ? a.IsV4 : a.Last < b.First;
 
     private static void WriteStaticNodes(FsXmlWriter xml, StaticAclList list)
     {
         foreach (var node in list.Nodes)
         {
             xml.Start("node").Attr("type", node.Type).Attr("cidr", IpNetwork.Parse(node.Cidr)).Close();
+        }
+    }
+
+    /// <summary>The document as parts: shared fragments as they are, and what is written here between them.</summary>
+    private sealed class Parts(int capacity)
+    {
+        private readonly List<ReadOnlyMemory<byte>> _parts = new(capacity + 8);
+        private FsXmlWriter? _xml = new(1024);
+
+        public FsXmlWriter Xml => _xml ??= FsXmlWriter.Fragment(1024);
+
+        public void Add(byte[] fragment)
+        {
+            if (fragment.Length == 0)
+            {
+                return;
+            }
+
+            Flush();
+            _parts.Add(fragment);
+        }
+
+        public ReadOnlyMemory<byte>[] ToArray()
+        {
+            Flush();
+            return [.. _parts];
+        }
+
+        private void Flush()
+        {
+            if (_xml is { WrittenMemory.Length: > 0 } xml)
+            {
+                _parts.Add(xml.WrittenMemory);
+            }
+
+            _xml = null;
         }
     }
 }

@@ -103,7 +103,7 @@ public static class CidrAggregator
     }
 
     /// <summary>Splits [first, last] into the fewest aligned CIDR blocks.</summary>
-    private static void EmitRange(Action<IpNetwork> emit, UInt128 first, UInt128 last, int width, bool isV4)
+    internal static void EmitRange(Action<IpNetwork> emit, UInt128 first, UInt128 last, int width, bool isV4)
     {
         while (true)
         {

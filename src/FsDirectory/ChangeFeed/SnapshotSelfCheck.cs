@@ -268,6 +268,25 @@ public sealed partial class SnapshotSelfCheck(
             {
                 Differ($"index: {slots} rules in slots, count {snapshot.Rules.Count}, {snapshot.UsableRules.Count} usable rules");
             }
+
+            // acl.conf's buckets: each network and profile as often as the index holds rules with them,
+            // and as many entries as usable rules, so they hold exactly the usable rules' networks.
+            var entries = 0;
+            foreach (var group in snapshot.AclInputs.BucketEntries.Concat(snapshot.AclInputs.Wide).GroupBy(static e => e))
+            {
+                var (network, profile) = group.Key;
+                var count = group.Count();
+                entries += count;
+                if (snapshot.Rules.RulesAt(network).Count(r => r.Profile == profile) != count)
+                {
+                    Differ($"acl.conf: {network} for profile {profile ?? "*"} is there {count} times, the rules say otherwise");
+                }
+            }
+
+            if (entries != snapshot.UsableRules.Count)
+            {
+                Differ($"acl.conf: {entries} networks for {snapshot.UsableRules.Count} usable rules");
+            }
         }
 
         private async Task CompareDevicesAsync(RowChecks checks)

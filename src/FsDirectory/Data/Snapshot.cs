@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Concurrent;
+using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Collections;
 using FsDirectory.Directory;
@@ -16,7 +17,7 @@ namespace FsDirectory.Data;
 /// </summary>
 public sealed class Snapshot
 {
-    private readonly ConcurrentDictionary<string, Lazy<ReadOnlyMemory<byte>>> _answers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<ReadOnlyMemory<byte>[]>> _answers = new(StringComparer.Ordinal);
 
     public required long Version { get; init; }
     public required string ChangeToken { get; init; }
@@ -28,6 +29,9 @@ public sealed class Snapshot
 
     /// <summary>Usable rules in id order.</summary>
     public required IdCollection<IpRule> UsableRules { get; init; }
+
+    /// <summary>The usable rules' networks as acl.conf is made from them (by address bucket, shared between snapshots).</summary>
+    public required AclInputs AclInputs { get; init; }
 
     /// <summary>Active profiles with valid settings, by id.</summary>
     public IReadOnlyList<SipProfile> Profiles => ProfileState.Profiles;
@@ -81,6 +85,7 @@ public sealed class Snapshot
             Devices = Devices,
             Rules = Rules,
             UsableRules = UsableRules,
+            AclInputs = AclInputs,
             Accounts = Accounts,
             ProfileState = ProfileState,
             RoutingContext = RoutingContext,
@@ -102,8 +107,8 @@ public sealed class Snapshot
     public bool HasAnswer(string key) => _answers.TryGetValue(key, out var answer) && answer.IsValueCreated;
 
     /// <summary>Whole-document answers (acl.conf, sofia.conf) are built once per snapshot and then served from memory.</summary>
-    public ReadOnlyMemory<byte> Answer(string key, Func<Snapshot, ReadOnlyMemory<byte>> build) =>
-        _answers.GetOrAdd(key, static (_, state) => new Lazy<ReadOnlyMemory<byte>>(() => state.build(state.snapshot)), (build, snapshot: this)).Value;
+    public ReadOnlyMemory<byte>[] Answer(string key, Func<Snapshot, ReadOnlyMemory<byte>[]> build) =>
+        _answers.GetOrAdd(key, static (_, state) => new Lazy<ReadOnlyMemory<byte>[]>(() => state.build(state.snapshot)), (build, snapshot: this)).Value;
 
     /// <summary>The problems, enumerated from the snapshot's tables on demand: counting them costs nothing.</summary>
     private sealed class ProblemList(Snapshot snapshot) : IReadOnlyCollection<DataProblem>

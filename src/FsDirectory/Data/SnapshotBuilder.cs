@@ -1,3 +1,4 @@
+using FsDirectory.Acl;
 using FsDirectory.Collections;
 using FsDirectory.Directory;
 using FsDirectory.FreeSwitch;
@@ -34,15 +35,17 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
         IdCollection<IpRule> rules;
         IdCollection<string> ruleProblems;
         IpRuleIndex index;
+        AclInputs acl;
         if (data.IpRules is { } ruleRows)
         {
             (rules, ruleProblems) = BuildRules(ruleRows, previous?.UsableRules, checks, strings);
             index = new IpRuleIndex(rules);
+            acl = AclInputs.Build(rules);
         }
         else
         {
             var unchanged = previous ?? throw new InvalidOperationException("ip_map rows are needed for a first snapshot");
-            (rules, ruleProblems, index) = (unchanged.UsableRules, unchanged.RuleProblems, unchanged.Rules);
+            (rules, ruleProblems, index, acl) = (unchanged.UsableRules, unchanged.RuleProblems, unchanged.Rules, unchanged.AclInputs);
         }
 
         ShardedDictionary<string, Device> devices;
@@ -66,6 +69,7 @@ public sealed class SnapshotBuilder(IOptionsMonitor<FreeSwitchOptions> options, 
             Devices = devices,
             Rules = index,
             UsableRules = rules,
+            AclInputs = acl,
             Accounts = checks.Accounts,
             ProfileState = profiles,
             RoutingContext = routingContext,

@@ -1,3 +1,4 @@
+using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Collections;
 using FsDirectory.Directory;
@@ -182,7 +183,7 @@ public sealed class SnapshotPatcher(TimeProvider time)
         var checks = new RowChecks(changes.Accounts, changes.Profiles, current.RoutingContext);
         var strings = new StringPool();
         var newProblems = new List<DataProblem>();
-        var (rules, ruleProblems, index, rulesChanged) = ApplyRules(current, changes.Rules, checks, strings, newProblems);
+        var (rules, ruleProblems, index, acl, rulesChanged) = ApplyRules(current, changes.Rules, checks, strings, newProblems);
         var (devices, devicesById, deviceProblems, devicesChanged) = ApplyDevices(current, changes.Devices, [.. changes.Usernames], checks, strings, newProblems);
 
         var snapshot = new Snapshot
@@ -193,6 +194,7 @@ public sealed class SnapshotPatcher(TimeProvider time)
             Devices = devices,
             Rules = index,
             UsableRules = rules,
+            AclInputs = acl,
             Accounts = changes.Accounts,
             ProfileState = changes.Profiles,
             RoutingContext = current.RoutingContext,
@@ -202,26 +204,27 @@ public sealed class SnapshotPatcher(TimeProvider time)
             FeedPosition = position,
         };
 
-        // acl.conf depends on the rules and the list (profile) names, sofia.conf on the profiles.
+        // acl.conf depends on the rules' networks and profiles and on the list (profile) names, sofia.conf on the profiles.
         var sameLists = current.Profiles.Select(static p => p.Name).SequenceEqual(changes.Profiles.Profiles.Select(static p => p.Name));
         var sameProfiles = ReferenceEquals(changes.Profiles, current.ProfileState);
         snapshot.InheritAnswers(current, key => key.StartsWith("acl.conf", StringComparison.Ordinal)
-            ? rulesChanged == 0 && sameLists
+            ? ReferenceEquals(acl, current.AclInputs) && sameLists
             : sameProfiles);
         return new PatchResult(snapshot, null, null, null, rulesChanged, devicesChanged, newProblems);
     }
 
-    private static (IdCollection<IpRule> Rules, IdCollection<string> Problems, IpRuleIndex Index, int Changed) ApplyRules(
+    private static (IdCollection<IpRule> Rules, IdCollection<string> Problems, IpRuleIndex Index, AclInputs Acl, int Changed) ApplyRules(
         Snapshot current, IReadOnlyDictionary<int, IpMapRow?> rows, RowChecks checks, StringPool strings, List<DataProblem> newProblems)
     {
         if (rows.Count == 0)
         {
-            return (current.UsableRules, current.RuleProblems, current.Rules, 0);
+            return (current.UsableRules, current.RuleProblems, current.Rules, current.AclInputs, 0);
         }
 
         var rules = current.UsableRules.ToBuilder();
         var problems = current.RuleProblems.ToBuilder();
         var index = current.Rules.Edit();
+        var acl = current.AclInputs.Edit();
         var changed = 0;
         foreach (var (id, row) in rows.OrderBy(static r => r.Key))
         {
@@ -237,11 +240,13 @@ public sealed class SnapshotPatcher(TimeProvider time)
                 if (old is not null)
                 {
                     index.Remove(old);
+                    acl.Remove(old);
                 }
 
                 if (rule is not null)
                 {
                     index.Add(rule);
+                    acl.Add(rule);
                 }
 
                 rules.Set(id, rule);
@@ -251,7 +256,7 @@ public sealed class SnapshotPatcher(TimeProvider time)
             SetProblem(problems, current.RuleProblems, DirectoryTables.IpMap, id, problem, newProblems);
         }
 
-        return (rules.ToTable(), problems.ToTable(), index.ToIndex(), changed);
+        return (rules.ToTable(), problems.ToTable(), index.ToIndex(), acl.ToInputs(), changed);
     }
 
     private static void SetProblem(IdCollection<string>.Builder problems, IdCollection<string> before, string table, int id, string? problem, List<DataProblem> newProblems)

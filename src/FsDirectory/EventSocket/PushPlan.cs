@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using FsDirectory.Acl;
 using FsDirectory.Data;
 using FsDirectory.Profiles;
@@ -42,5 +41,5 @@ public sealed record PushBasis(byte[] AclDigest, IReadOnlyList<SipProfile> Profi
 {
     /// <summary>The digest of the acl.conf FreeSWITCH would fetch (already built when the snapshot went live).</summary>
     public static PushBasis Of(Snapshot snapshot, AclConfAnswers acl) =>
-        new(SHA256.HashData(acl.Answer(snapshot).Body.Span), snapshot.Profiles);
+        new(acl.Answer(snapshot).Sha256(), snapshot.Profiles);
 }

@@ -67,6 +67,10 @@ public sealed class IpRuleIndex
     /// </summary>
     public IEnumerable<(IpNetwork Slot, IpRule Rule)> Slots() => _v4.Slots().Concat(_v6.Slots());
 
+    /// <summary>The rules filed under exactly this network (none when the network has no slot).</summary>
+    public IEnumerable<IpRule> RulesAt(IpNetwork network) =>
+        network.IsV4 ? _v4.RulesAt(network) : _v6.RulesAt(network);
+
     /// <summary>Changes on top of this index; the index itself never changes.</summary>
     public Editor Edit() => new(this);
 
@@ -246,6 +250,12 @@ public sealed class IpRuleIndex
                     yield return network;
                 }
             }
+        }
+
+        public IEnumerable<IpRule> RulesAt(IpNetwork network)
+        {
+            var l = Array.IndexOf(_lengths, network.PrefixLength);
+            return l >= 0 && _tables[l].TryGetValue(TWidth.Key(network.Bits), out var rules) ? rules.All : [];
         }
 
         public IEnumerable<(IpNetwork Slot, IpRule Rule)> Slots()

@@ -27,13 +27,13 @@ public sealed class SofiaConfAnswers
         if (request.Profile.Length > 0)
         {
             return snapshot.FindProfile(request.Profile) is { } profile
-                ? new XmlAnswer(snapshot.Answer("sofia.conf/" + profile.Name, _ => Build([profile])), "answered")
+                ? new XmlAnswer(snapshot.Answer("sofia.conf/" + profile.Name, _ => [Build([profile])]), "answered")
                 : XmlAnswer.NotFound;
         }
 
         return snapshot.Profiles.Count == 0
             ? XmlAnswer.NotFound
-            : new XmlAnswer(snapshot.Answer("sofia.conf", s => Build(s.Profiles)), "answered");
+            : new XmlAnswer(snapshot.Answer("sofia.conf", s => [Build(s.Profiles)]), "answered");
     }
 
     private static byte[] Build(IReadOnlyList<SipProfile> profiles)

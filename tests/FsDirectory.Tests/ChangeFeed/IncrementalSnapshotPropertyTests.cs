@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using FsDirectory.ChangeFeed;
 using FsDirectory.Metrics;
 using FsDirectory.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,6 +70,9 @@ public sealed class IncrementalSnapshotPropertyTests : IAsyncLifetime
             var galera = round % 2 == 1;
             await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => WriteAsync(new Random(seed + (round * Writers) + w), galera ? w + 1 : 0)));
             await SnapshotEquivalence.AssertLiveEqualsFullRebuildAsync(_server, $"seed {seed}, round {round}{(galera ? " (Galera-style ids)" : string.Empty)}");
+            // And the production self-check, which compares without a second snapshot, agrees.
+            var check = await _server.Services.GetRequiredService<SnapshotSelfCheck>().CheckAsync(CancellationToken.None);
+            Assert.True(check.Outcome == SelfCheckResult.Match, $"seed {seed}, round {round}: self-check {check.Outcome}: {string.Join("; ", check.Differences)}");
         }
 
         var metrics = _server.Services.GetRequiredService<FsDirectoryMetrics>();
