@@ -25,14 +25,17 @@ public sealed partial class EndToEndBenchmark
     /// changed. Accounts 1-10,000 are the ones disabled; edited rules and devices belong to the others,
     /// so that no edit is hidden by an account disabled before it.
     /// </summary>
-    private sealed class Targets(IReadOnlyList<RuleSpec> rules, int side)
+    private sealed class Targets(IReadOnlyList<RuleSpec> rules, int side, int round)
     {
         private const int EditedAccounts = BenchData.Accounts / 2;
 
+        // A run edits fewer than 1,000 of each; round N starts past the rows rounds before it edited.
+        private const int PerRound = 1_000;
+
         // Scattered IPv4 hosts without a tech prefix: the only rule on their network.
-        private readonly Queue<RuleSpec> _rules = new(rules.Where(r => IsLoneHost(r) && r.AccountId > EditedAccounts && r.Id % 2 == side).Take(20_000));
-        private readonly Queue<int> _devices = new(Enumerable.Range(0, 100_000).Where(d => (d % BenchData.Accounts) + 1 > EditedAccounts && d % 2 == side));
-        private readonly Queue<int> _accounts = new(Enumerable.Range(1, EditedAccounts).Where(a => a % 2 == side));
+        private readonly Queue<RuleSpec> _rules = new(rules.Where(r => IsLoneHost(r) && r.AccountId > EditedAccounts && r.Id % 2 == side).Skip(round * PerRound).Take(PerRound));
+        private readonly Queue<int> _devices = new(Enumerable.Range(0, 100_000).Where(d => (d % BenchData.Accounts) + 1 > EditedAccounts && d % 2 == side).Skip(round * PerRound).Take(PerRound));
+        private readonly Queue<int> _accounts = new(Enumerable.Range(1, EditedAccounts).Where(a => a % 2 == side).Skip(round * PerRound).Take(PerRound));
 
         private static bool IsLoneHost(RuleSpec rule) => rule.Network.IsV4 && rule.Prefix.Length == 0 && ((rule.Id - 1) % 10) < 6;
 
@@ -57,8 +60,8 @@ public sealed partial class EndToEndBenchmark
         /// <summary>Ids of 10,000 consecutive rules on this side of the table, and a scattered host among the last of them.</summary>
         public (int First, int Last, string CheckBody) Bulk()
         {
-            // Ids 610,001-620,000 (and 630,001-640,000) belong to accounts 10,001-20,000, which are never disabled.
-            var first = 610_001 + (side * 20_000);
+            // Ids 610,001-620,000, 630,001-640,000 and so on belong to accounts 10,001-20,000, which are never disabled.
+            var first = 10_001 + (20_000 * (30 + (2 * round) + side));
             var last = first + 9_999;
             var probe = rules.Last(r => r.Id >= first && r.Id <= last && IsLoneHost(r) && r.AccountId > EditedAccounts);
             return (first, last, Dialplan(new IpAddressKey(probe.Network.Bits, true), BenchData.Tail));
@@ -75,9 +78,9 @@ public sealed partial class EndToEndBenchmark
         {
             Console.WriteLine($"--- {name}");
             var results = new Dictionary<string, string>();
-            var targets = new Targets(rules, side);
+            var targets = new Targets(rules, side, _round);
             using var host = await BenchHost.StartAsync(_hostDll, _connectionString,
-                new Dictionary<string, string> { ["ChangeFeed__ApplyRowChanges"] = applyRowChanges ? "true" : "false" });
+                new Dictionary<string, string>(_hostEnvironment) { ["ChangeFeed__ApplyRowChanges"] = applyRowChanges ? "true" : "false" });
             using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
             var scenario = Scenarios(rules).Single(s => s.Name == "dialplan tech-prefix IPv4");
             var acl = await TimeOneAsync(host.Endpoint, Scenarios(rules).Single(s => s.Name == "acl.conf"));

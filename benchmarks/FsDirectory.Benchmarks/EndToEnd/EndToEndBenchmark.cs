@@ -28,6 +28,9 @@ public sealed partial class EndToEndBenchmark
     private readonly string _hostDll;
     private readonly string _output;
     private string? _side;
+    private bool _keepData;
+    private int _round;
+    private Dictionary<string, string> _hostEnvironment = [];
 
     private EndToEndBenchmark(string connectionString, string hostDll, string output)
     {
@@ -51,6 +54,12 @@ public sealed partial class EndToEndBenchmark
         // --million-only: just the 1M-rule edit and memory figures (skips the 100k throughput runs);
         // --side before|after: only one side of them.
         bench._side = Arg("--side");
+        // --keep-data: the 1M rows loaded by an earlier run stay (saves minutes); --round N: then edit
+        // rows no earlier round edited; --host-env NAME=VALUE[,NAME=VALUE]: settings for the service (GC experiments).
+        bench._keepData = args.Contains("--keep-data");
+        bench._round = int.Parse(Arg("--round") ?? "0", CultureInfo.InvariantCulture);
+        bench._hostEnvironment = (Arg("--host-env") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(static e => e.Split('=', 2)).ToDictionary(static e => e[0], static e => e[1]);
         var millionOnly = args.Contains("--million-only");
         await bench.RunAllAsync(millionOnly || args.Contains("--million"), millionOnly, Arg("--only"));
         return 0;
@@ -125,8 +134,12 @@ public sealed partial class EndToEndBenchmark
     private async Task RunMillionAsync(StringBuilder report)
     {
         var millionRules = BenchData.Rules(1_000_000, RuleFamily.Mixed);
-        var loaded = await BenchDatabase.LoadAsync(_connectionString, BenchData.Rows(millionRules, devices: 100_000));
-        Console.WriteLine($"loaded 1,000,000 ip_map rows in {loaded.TotalSeconds:F1} s");
+        if (!_keepData)
+        {
+            var loaded = await BenchDatabase.LoadAsync(_connectionString, BenchData.Rows(millionRules, devices: 100_000));
+            Console.WriteLine($"loaded 1,000,000 ip_map rows in {loaded.TotalSeconds:F1} s");
+        }
+
         // The same edits with row changes applied (after) and with changed tables re-read whole
         // (before, ChangeFeed:ApplyRowChanges=false), one service after the other on the same data.
         await RunEditsAsync(report, millionRules, _side);
