@@ -37,8 +37,20 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
     {
         var staticLists = options.CurrentValue.Lists;
         var lists = snapshot.Profiles.Select(static p => p.Name).ToList();
-        var buckets = snapshot.AclInputs.SortedBuckets();
-        var parts = new Parts(buckets.Length * Math.Max(1, lists.Count));
+        var buckets = snapshot.AclInputs.RentSortedBuckets();
+        try
+        {
+            return Build(snapshot, staticLists, lists, buckets);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<AclBucket>.Shared.Return(buckets.Array!, clearArray: true);
+        }
+    }
+
+    private static ReadOnlyMemory<byte>[] Build(Snapshot snapshot, IReadOnlyList<StaticAclList> staticLists, List<string> lists, ArraySegment<AclBucket> buckets)
+    {
+        var parts = new Parts(buckets.Count * Math.Max(1, lists.Count));
         parts.Xml.StartDocument("configuration");
         parts.Xml.Start("configuration").Attr("name", "acl.conf").Attr("description", "Network Lists (FsDirectory)").Open();
         parts.Xml.Start("network-lists").Open();
@@ -70,35 +82,35 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
     /// inside a larger block (a wide network, or buckets covered whole side by side), which are
     /// written as those blocks.
     /// </summary>
-    private static void WriteNetworks(Parts parts, string list, List<string> lists, AclBucket[] buckets, IReadOnlyList<(IpNetwork Network, string? Profile)> wide)
+    private static void WriteNetworks(Parts parts, string list, List<string> lists, ArraySegment<AclBucket> buckets, IReadOnlyList<(IpNetwork Network, string? Profile)> wide)
     {
-        var fragments = new AclFragment[buckets.Length];
+        // First pass: which buckets are covered whole (their fragments are written and kept on the way).
         var blocks = wide.Where(w => w.Profile is null || w.Profile == list).Select(static w => w.Network).ToList();
-        for (var i = 0; i < buckets.Length; i++)
+        foreach (var bucket in buckets)
         {
-            fragments[i] = buckets[i].FragmentFor(list, lists);
-            if (fragments[i].Full)
+            if (bucket.FragmentFor(list, lists).Full)
             {
-                blocks.Add(buckets[i].Key.Network);
+                blocks.Add(bucket.Key.Network);
             }
         }
 
         var cover = CidrAggregator.Aggregate(blocks);
         var next = 0;
-        for (var i = 0; i < buckets.Length; i++)
+        foreach (var bucket in buckets)
         {
-            var bucket = buckets[i].Key.Network;
-            for (; next < cover.Count && Before(cover[next], bucket); next++)
+            var network = bucket.Key.Network;
+            for (; next < cover.Count && Before(cover[next], network); next++)
             {
                 WriteNode(parts.Xml, cover[next]);
             }
 
-            if (fragments[i].Full || (next < cover.Count && cover[next].Contains(bucket)))
+            var fragment = bucket.FragmentFor(list, lists);
+            if (fragment.Full || (next < cover.Count && cover[next].Contains(network)))
             {
                 continue;
             }
 
-            parts.Add(fragments[i].Xml);
+            parts.Add(fragment.Xml);
         }
 
         for (; next < cover.Count; next++)

@@ -209,12 +209,21 @@ public sealed class AclInputs
         return new AclInputs(buckets.ToMap(), [.. wide]);
     }
 
-    /// <summary>The buckets in address order (IPv4 first).</summary>
-    public AclBucket[] SortedBuckets()
+    /// <summary>
+    /// The buckets in address order (IPv4 first), in an array rented from the shared pool (a hundred
+    /// thousand buckets would be a large-object allocation per acl.conf); return it when done.
+    /// </summary>
+    public ArraySegment<AclBucket> RentSortedBuckets()
     {
-        var buckets = _buckets.Values.ToArray();
-        Array.Sort(buckets, static (a, b) => AclBucketKey.Compare(a.Key, b.Key));
-        return buckets;
+        var buckets = System.Buffers.ArrayPool<AclBucket>.Shared.Rent(_buckets.Count);
+        var count = 0;
+        foreach (var bucket in _buckets.Values)
+        {
+            buckets[count++] = bucket;
+        }
+
+        Array.Sort(buckets, 0, count, Comparer<AclBucket>.Create(static (a, b) => AclBucketKey.Compare(a.Key, b.Key)));
+        return new ArraySegment<AclBucket>(buckets, 0, count);
     }
 
     /// <summary>The same networks with the same profiles in every bucket (for the self-check).</summary>
@@ -250,21 +259,32 @@ public sealed class AclInputs
                     continue;
                 }
 
-                var entries = inputs._buckets.TryGetValue(key, out var bucket) ? bucket.Entries.ToList() : [];
-                foreach (var ((first, last, profile), delta) in net)
+                // Additions appended, removals matched in one pass over the sorted entries (a dense bucket
+                // holds tens of thousands, and a bulk update removes thousands of them at once).
+                var entries = new List<(UInt128 First, UInt128 Last, string? Profile)>();
+                var removals = new Dictionary<(UInt128, UInt128, string?), int>();
+                foreach (var (entry, delta) in net)
                 {
-                    for (var d = delta; d > 0; d--)
+                    if (delta < 0)
                     {
-                        entries.Add((first, last, profile));
+                        removals[entry] = -delta;
                     }
 
-                    for (var d = delta; d < 0; d++)
+                    for (var d = delta; d > 0; d--)
                     {
-                        var at = entries.FindIndex(e => e.First == first && e.Last == last && e.Profile == profile);
-                        if (at >= 0)
-                        {
-                            entries.RemoveAt(at);
-                        }
+                        entries.Add(entry);
+                    }
+                }
+
+                foreach (var entry in inputs._buckets.TryGetValue(key, out var bucket) ? bucket.Entries : [])
+                {
+                    if (removals.TryGetValue(entry, out var left) && left > 0)
+                    {
+                        removals[entry] = left - 1;
+                    }
+                    else
+                    {
+                        entries.Add(entry);
                     }
                 }
 
