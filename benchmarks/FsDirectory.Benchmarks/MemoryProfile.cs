@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using FsDirectory.Acl;
+using FsDirectory.ChangeFeed;
 using FsDirectory.Data;
 using FsDirectory.FreeSwitch;
 
@@ -45,15 +46,26 @@ public static class MemoryProfile
         Report($"snapshot of the rules and {deviceCount:N0} devices", afterAll - baseline, ruleCount);
         acl.Warm(snapshot);
         var afterAcl = Live();
-        Report($"acl.conf kept for the snapshot ({acl.Answer(snapshot).Body.Length:N0} bytes)", afterAcl - afterAll, ruleCount);
+        Report($"acl.conf kept for the snapshot ({acl.Answer(snapshot).Length:N0} bytes)", afterAcl - afterAll, ruleCount);
 
-        // An edit of one rule: the new snapshot shares the unchanged rules and devices with the old one.
+        // An edit of one rule applied as a row change: the new snapshot shares everything else, index shards included.
+        var patched = Patch(snapshot, specs);
+        var afterPatch = Live();
+        GC.KeepAlive(patched);
+        Report("second snapshot after one rule applied as a row change (acl.conf not yet rebuilt), while the first is still live", afterPatch - afterAcl, ruleCount);
+        acl.Warm(patched);
+        var afterPatchAcl = Live();
+        Report("  and its acl.conf, built after the swap", afterPatchAcl - afterPatch, ruleCount);
+        patched = null;
+
+        // The same edit through a rebuild of the rules (ChangeFeed:ApplyRowChanges=false): unchanged rules are shared, the index is not.
+        var afterDrop = Live();
         var next = Build(builder, () => EditedRule(specs), 3, snapshot);
         acl.Warm(next);
         var afterEdit = Live();
         GC.KeepAlive(snapshot);
         GC.KeepAlive(next);
-        Report("second snapshot after one edited rule, while the first is still live", afterEdit - afterAcl, ruleCount);
+        Report("second snapshot after one edited rule rebuilt with its table, while the first is still live", afterEdit - afterDrop, ruleCount);
         return 0;
     }
 
@@ -62,6 +74,15 @@ public static class MemoryProfile
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Snapshot Build(SnapshotBuilder builder, Func<SnapshotData> rows, long version, Snapshot? previous) =>
         builder.Build(rows(), version, previous);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Snapshot Patch(Snapshot snapshot, List<RuleSpec> specs)
+    {
+        var row = Rows(specs.Take(1).ToList(), 0).IpRules!.Single() with { Name = "edited" };
+        var changes = new RowChanges(snapshot.Accounts, snapshot.ProfileState, new Dictionary<int, IpMapRow?> { [row.Id] = row },
+            new Dictionary<int, SipDeviceRow?>(), new HashSet<string>());
+        return new SnapshotPatcher(TimeProvider.System).Apply(snapshot, changes, FeedPosition.Start, 4).Snapshot!;
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static SnapshotData EditedRule(List<RuleSpec> specs)

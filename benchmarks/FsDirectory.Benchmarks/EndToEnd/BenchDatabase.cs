@@ -39,42 +39,6 @@ public static class BenchDatabase
         return watch.Elapsed;
     }
 
-    public const string EditRule = "UPDATE ip_map SET name = @name WHERE id = 1";
-    public const string EditDevice = "UPDATE sip_devices SET dir_vars = JSON_OBJECT('effective_caller_id_name', @name) WHERE id = 1";
-
-    /// <summary>Runs one admin-style edit (<see cref="EditRule"/>, <see cref="EditDevice"/>) and waits until the service serves a newer snapshot.</summary>
-    public static async Task<TimeSpan> EditAsync(string connectionString, System.Net.IPEndPoint service, string edit)
-    {
-        using var client = new HttpClient { BaseAddress = new Uri($"http://{service}"), Timeout = TimeSpan.FromSeconds(10) };
-        var before = await SnapshotVersionAsync(client);
-        var watch = Stopwatch.StartNew();
-        await using (var connection = new MySqlConnection(connectionString))
-        {
-            await connection.OpenAsync();
-            await using var update = new MySqlCommand(edit, connection);
-            update.Parameters.AddWithValue("@name", $"edited {Environment.TickCount64 % 100_000}");
-            await update.ExecuteNonQueryAsync();
-        }
-
-        while (await SnapshotVersionAsync(client) == before)
-        {
-            if (watch.Elapsed > TimeSpan.FromMinutes(2))
-            {
-                throw new TimeoutException($"the service did not load the edit within 2 minutes: {edit}");
-            }
-
-            await Task.Delay(50);
-        }
-
-        return watch.Elapsed;
-    }
-
-    private static async Task<long> SnapshotVersionAsync(HttpClient client)
-    {
-        using var status = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/status", UriKind.Relative)));
-        return status.RootElement.GetProperty("snapshotVersion").GetInt64();
-    }
-
     private static async Task InsertAsync<T>(MySqlConnection connection, string table, string[] columns, IReadOnlyList<T> rows, Func<T, object?[]> values)
     {
         await using var transaction = await connection.BeginTransactionAsync();

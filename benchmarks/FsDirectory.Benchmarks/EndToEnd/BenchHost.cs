@@ -60,8 +60,9 @@ public sealed class BenchHost : IDisposable
                     return new BenchHost(process, endpoint, watch.Elapsed);
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or too busy loading to answer within the probe's timeout.
             }
 
             await Task.Delay(100);

@@ -17,7 +17,7 @@ public sealed record Measurement(
 /// `make bench`: loads the bench database, starts the real service (Release) with the ceiling
 /// endpoint beside it, and drives both with real FreeSWITCH bodies over loopback.
 /// </summary>
-public sealed class EndToEndBenchmark
+public sealed partial class EndToEndBenchmark
 {
     private const int Connections = 8;
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
@@ -27,6 +27,10 @@ public sealed class EndToEndBenchmark
     private readonly string _connectionString;
     private readonly string _hostDll;
     private readonly string _output;
+    private string? _side;
+    private bool _keepData;
+    private int _round;
+    private Dictionary<string, string> _hostEnvironment = [];
 
     private readonly string? _baselineDll;
 
@@ -53,7 +57,15 @@ public sealed class EndToEndBenchmark
             // --baseline-host: another build of the service (e.g. main's), measured scenario by scenario
             // alternately with this one, in the same run, for a before/after comparison.
             Arg("--baseline-host"));
-        // --million-only: just the 1M-rule memory figure (skips the 100k throughput runs).
+        // --million-only: just the 1M-rule edit and memory figures (skips the 100k throughput runs);
+        // --side before|after: only one side of them.
+        bench._side = Arg("--side");
+        // --keep-data: the 1M rows loaded by an earlier run stay (saves minutes); --round N: then edit
+        // rows no earlier round edited; --host-env NAME=VALUE[,NAME=VALUE]: settings for the service (GC experiments).
+        bench._keepData = args.Contains("--keep-data");
+        bench._round = int.Parse(Arg("--round") ?? "0", CultureInfo.InvariantCulture);
+        bench._hostEnvironment = (Arg("--host-env") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(static e => e.Split('=', 2)).ToDictionary(static e => e[0], static e => e[1]);
         var millionOnly = args.Contains("--million-only");
         // --rounds N: every scenario measured N times in interleaved rounds, the median round reported, so
         // that scenarios compared with each other saw the same (shared, noisy) machine.
@@ -198,29 +210,15 @@ public sealed class EndToEndBenchmark
     private async Task RunMillionAsync(StringBuilder report)
     {
         var millionRules = BenchData.Rules(1_000_000, RuleFamily.Mixed);
-        var loaded = await BenchDatabase.LoadAsync(_connectionString, BenchData.Rows(millionRules, devices: 100_000));
-        Console.WriteLine($"loaded 1,000,000 ip_map rows in {loaded.TotalSeconds:F1} s");
-        using var host = await BenchHost.StartAsync(_hostDll, _connectionString);
-        var acl = await TimeOneAsync(host.Endpoint, Scenarios(millionRules).Single(s => s.Name == "acl.conf"));
-        var dialplan = await MeasureAsync(host, Scenarios(millionRules).Single(s => s.Name == "dialplan tech-prefix IPv4"), keepAlive: false);
-        var line = $"- 1M rules + 100k devices: ready {host.StartupTime.TotalSeconds:F1} s after launch; RSS {host.RssMb():F0} MB (peak {host.PeakRssMb():F0} MB) "
-            + $"after acl.conf ({acl.Ms:F0} ms first fetch, {acl.Bytes:N0} bytes) and {dialplan.MaxPerSecond:F0}/s dialplan tech-prefix IPv4 (new connections).";
-        Console.WriteLine(line);
-        report.AppendLine(line);
-
-        // Admin edits at this size. A rule edit rebuilds the rules beside the live ones; a device edit
-        // keeps them (and the built acl.conf) and reads only the devices.
-        foreach (var (what, edit) in new[] { ("device", BenchDatabase.EditDevice), ("ip_map", BenchDatabase.EditRule) })
+        if (!_keepData)
         {
-            var reload = await BenchDatabase.EditAsync(_connectionString, host.Endpoint, edit);
-            var aclAfter = await TimeOneAsync(host.Endpoint, Scenarios(millionRules).Single(s => s.Name == "acl.conf"));
-            var rssAfter = host.RssMb();
-            var again = await MeasureAsync(host, Scenarios(millionRules).Single(s => s.Name == "dialplan tech-prefix IPv4"), keepAlive: false);
-            var reloadLine = $"- After one edited {what} row: new snapshot live {reload.TotalSeconds:F1} s after the UPDATE; acl.conf then {aclAfter.Ms:F0} ms; "
-                + $"RSS {rssAfter:F0} MB, and {host.RssMb():F0} MB after another {again.MaxPerSecond:F0}/s dialplan run (peak {host.PeakRssMb():F0} MB).";
-            Console.WriteLine(reloadLine);
-            report.AppendLine(reloadLine);
+            var loaded = await BenchDatabase.LoadAsync(_connectionString, BenchData.Rows(millionRules, devices: 100_000));
+            Console.WriteLine($"loaded 1,000,000 ip_map rows in {loaded.TotalSeconds:F1} s");
         }
+
+        // The same edits with row changes applied (after) and with changed tables re-read whole
+        // (before, ChangeFeed:ApplyRowChanges=false), one service after the other on the same data.
+        await RunEditsAsync(report, millionRules, _side);
     }
 
     /// <summary>The round with the median throughput (its CPU and latency figures come with it).</summary>
@@ -283,6 +281,26 @@ public sealed class EndToEndBenchmark
     private const string DirectoryCeiling = "ceiling (directory form)";
     private const string ConfigurationCeiling = "ceiling (configuration form)";
 
+    private static readonly string DialplanForm = Fixtures.FreeSwitchForm("dialplan-acl-authed-tech-prefix");
+    private static readonly string DirectoryForm = Fixtures.FreeSwitchForm("directory-sip_auth-register");
+
+    /// <summary>The dialplan capture's fields in its order, with the caller's address and number replaced.</summary>
+    public static string Dialplan(IpAddressKey source, string number) => string.Join('&', DialplanForm.Split('&').Select(pair =>
+    {
+        var eq = pair.IndexOf('=', StringComparison.Ordinal);
+        var key = eq < 0 ? pair : pair[..eq];
+        return key switch
+        {
+            "Hunt-Network-Addr" or "Caller-Network-Addr" => key + "=" + Uri.EscapeDataString(source.ToString()),
+            "Caller-Destination-Number" or "Hunt-Destination-Number" => key + "=" + Uri.EscapeDataString(number),
+            _ => pair,
+        };
+    }));
+
+    /// <summary>The REGISTER capture for another user.</summary>
+    public static string Directory(string user) => DirectoryForm.Replace("sip_auth_username=1001", "sip_auth_username=" + user, StringComparison.Ordinal)
+        .Replace("&user=1001", "&user=" + user, StringComparison.Ordinal);
+
     private static List<Scenario> Scenarios(IReadOnlyList<RuleSpec> rules)
     {
         var random = new Random(2026);
@@ -311,10 +329,6 @@ public sealed class EndToEndBenchmark
         var v4Prefixed = rules.Where(r => r.Network.IsV4 && r.Prefix.Length > 0).ToArray();
         var v6Prefixed = rules.Where(r => !r.Network.IsV4 && r.Prefix.Length > 0).ToArray();
         RuleSpec Pick(RuleSpec[] from) => from[random.Next(from.Length)];
-
-        var directoryForm = Fixtures.FreeSwitchForm("directory-sip_auth-register");
-        string Directory(string user) => directoryForm.Replace("sip_auth_username=1001", "sip_auth_username=" + user, StringComparison.Ordinal)
-            .Replace("&user=1001", "&user=" + user, StringComparison.Ordinal);
 
         return
         [
@@ -362,7 +376,8 @@ public sealed class EndToEndBenchmark
         }
     }
 
-    private static async Task<Measurement> MeasureAsync(BenchHost host, Scenario scenario, bool keepAlive)
+    /// <param name="halfRate">The rate for the latency phase; null: half the maximum just measured.</param>
+    private static async Task<Measurement> MeasureAsync(BenchHost host, Scenario scenario, bool keepAlive, double? halfRate = null)
     {
         await CheckAsync(host.Endpoint, scenario);
         var requests = scenario.Bodies.Select(b => RawHttp.PostRequest(scenario.Path, b, keepAlive)).ToArray();
@@ -373,10 +388,11 @@ public sealed class EndToEndBenchmark
         var cpu = host.CpuTime() - cpuBefore;
         var maxRate = max.Count / MaxPhase.TotalSeconds;
 
-        var half = await OpenLoopAsync(host.Endpoint, requests, keepAlive, maxRate / 2, HalfPhase);
+        var rate = halfRate ?? maxRate / 2;
+        var half = await OpenLoopAsync(host.Endpoint, requests, keepAlive, rate, HalfPhase);
         half.Latencies.Sort();
         return new Measurement(scenario, keepAlive, maxRate, cpu.TotalMicroseconds / Math.Max(1, max.Count),
-            Percentile(half.Latencies, 0.50), Percentile(half.Latencies, 0.99), maxRate / 2, max.Errors + half.Errors, max.BodyBytes);
+            Percentile(half.Latencies, 0.50), Percentile(half.Latencies, 0.99), rate, max.Errors + half.Errors, max.BodyBytes);
     }
 
     private static double Percentile(List<double> sorted, double p) =>

@@ -10,7 +10,10 @@ namespace FsDirectory.Acl;
 /// <c>apply-inbound-acl</c> finds it), allowing the aggregated networks of the usable rules that
 /// apply on that profile; and the trusted-proxy lists the profiles' <c>apply-proxy-acl</c> name
 /// (see <see cref="Proxies.TrustedProxies"/>), kept apart from the inbound lists so that a proxy's
-/// address alone never lets a call in. Built once per snapshot.
+/// address alone never lets a call in. Built once per snapshot from the snapshot's <see cref="AclInputs"/>: every
+/// bucket the last edits did not touch brings its nodes already written, so after an edit at a
+/// million rules the ~32 MB document is put together from shared parts, not written again, and it is
+/// served as those parts rather than copied into one buffer.
 /// </summary>
 public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnapshotWarmer
 {
@@ -19,59 +22,160 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
 
     public void Warm(Snapshot snapshot) => Answer(snapshot);
 
-    /// <summary>The allowed networks per list name, aggregated: also what tests and the admin API compare against.</summary>
+    /// <summary>The allowed networks per list name, aggregated from the rules directly: what tests and the admin API compare against.</summary>
     public static Dictionary<string, List<IpNetwork>> ProfileNetworks(Snapshot snapshot) =>
         snapshot.Profiles.ToDictionary(
             p => p.Name,
             p => CidrAggregator.Aggregate(snapshot.UsableRules.Where(r => r.AppliesToProfile(p.Name)).Select(r => r.Network)),
             StringComparer.Ordinal);
 
-    private byte[] Build(Snapshot snapshot)
+    /// <summary>The longest a node line can be (<c>&lt;node type="allow" cidr="…"/&gt;</c>, IPv4 up to 18 characters, IPv6 up to 43).</summary>
+    public static int NodeLineLength(bool isV4) => 29 + (isV4 ? 18 : 43);
+
+    public static void WriteNode(FsXmlWriter xml, IpNetwork network) =>
+        xml.Start("node").Attr("type", "allow").Attr("cidr", network).Close();
+
+    private ReadOnlyMemory<byte>[] Build(Snapshot snapshot)
     {
         var staticLists = options.CurrentValue.Lists;
-        var lists = ProfileNetworks(snapshot);
+        var lists = snapshot.Profiles.Select(static p => p.Name).ToList();
+        var buckets = snapshot.AclInputs.RentSortedBuckets();
+        try
+        {
+            return Build(snapshot, staticLists, lists, buckets);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<AclBucket>.Shared.Return(buckets.Array!, clearArray: true);
+        }
+    }
+
+    private static ReadOnlyMemory<byte>[] Build(Snapshot snapshot, IReadOnlyList<StaticAclList> staticLists, List<string> lists, ArraySegment<AclBucket> buckets)
+    {
+        var parts = new Parts(buckets.Count * Math.Max(1, lists.Count));
+        parts.Xml.StartDocument("configuration");
+        parts.Xml.Start("configuration").Attr("name", "acl.conf").Attr("description", "Network Lists (FsDirectory)").Open();
+        parts.Xml.Start("network-lists").Open();
+        foreach (var list in lists)
+        {
+            parts.Xml.Start("list").Attr("name", list).Attr("default", "deny").Open();
+            WriteNetworks(parts, list, lists, buckets, snapshot.AclInputs.Wide);
+            foreach (var staticList in staticLists.Where(l => l.Name == list))
+            {
+                WriteStaticNodes(parts.Xml, staticList);
+            }
+
+            parts.Xml.End("list");
+        }
+
+        // A handful of proxy addresses: written whole each time.
         foreach (var proxies in snapshot.Proxies.Lists)
         {
-            lists[proxies.Name] = CidrAggregator.Aggregate(proxies.Networks);
-        }
-
-        // Sized up front (a node line is under 48 bytes for IPv4, 96 for IPv6): growing by doubling
-        // would leave several copies of a multi-megabyte document behind as garbage.
-        var xml = new FsXmlWriter(64 * 1024 + lists.Values.Sum(l => l.Sum(n => n.IsV4 ? 48 : 96))).StartDocument("configuration");
-        xml.Start("configuration").Attr("name", "acl.conf").Attr("description", "Network Lists (FsDirectory)").Open();
-        xml.Start("network-lists").Open();
-        foreach (var (name, networks) in lists)
-        {
-            xml.Start("list").Attr("name", name).Attr("default", "deny").Open();
-            foreach (var network in networks)
+            parts.Xml.Start("list").Attr("name", proxies.Name).Attr("default", "deny").Open();
+            foreach (var network in CidrAggregator.Aggregate(proxies.Networks))
             {
-                xml.Start("node").Attr("type", "allow").Attr("cidr", network).Close();
+                WriteNode(parts.Xml, network);
             }
 
-            foreach (var list in staticLists.Where(l => l.Name == name))
-            {
-                WriteStaticNodes(xml, list);
-            }
-
-            xml.End("list");
+            parts.Xml.End("list");
         }
 
-        foreach (var list in staticLists.Where(l => !lists.ContainsKey(l.Name)))
+        foreach (var list in staticLists.Where(l => !lists.Contains(l.Name) && !snapshot.Proxies.Lists.Any(p => p.Name == l.Name)))
         {
-            xml.Start("list").Attr("name", list.Name).Attr("default", list.Default).Open();
-            WriteStaticNodes(xml, list);
-            xml.End("list");
+            parts.Xml.Start("list").Attr("name", list.Name).Attr("default", list.Default).Open();
+            WriteStaticNodes(parts.Xml, list);
+            parts.Xml.End("list");
         }
 
-        xml.End("network-lists").End("configuration").EndDocument();
-        return xml.ToArray();
+        parts.Xml.End("network-lists").End("configuration").EndDocument();
+        return parts.ToArray();
     }
+
+    /// <summary>
+    /// The minimal cover of one list: each bucket's own nodes, in address order, except the buckets
+    /// inside a larger block (a wide network, or buckets covered whole side by side), which are
+    /// written as those blocks.
+    /// </summary>
+    private static void WriteNetworks(Parts parts, string list, List<string> lists, ArraySegment<AclBucket> buckets, IReadOnlyList<(IpNetwork Network, string? Profile)> wide)
+    {
+        // First pass: which buckets are covered whole (their fragments are written and kept on the way).
+        var blocks = wide.Where(w => w.Profile is null || w.Profile == list).Select(static w => w.Network).ToList();
+        foreach (var bucket in buckets)
+        {
+            if (bucket.FragmentFor(list, lists).Full)
+            {
+                blocks.Add(bucket.Key.Network);
+            }
+        }
+
+        var cover = CidrAggregator.Aggregate(blocks);
+        var next = 0;
+        foreach (var bucket in buckets)
+        {
+            var network = bucket.Key.Network;
+            for (; next < cover.Count && Before(cover[next], network); next++)
+            {
+                WriteNode(parts.Xml, cover[next]);
+            }
+
+            var fragment = bucket.FragmentFor(list, lists);
+            if (fragment.Full || (next < cover.Count && cover[next].Contains(network)))
+            {
+                continue;
+            }
+
+            parts.Add(fragment.Xml);
+        }
+
+        for (; next < cover.Count; next++)
+        {
+            WriteNode(parts.Xml, cover[next]);
+        }
+    }
+
+    private static bool Before(IpNetwork a, IpNetwork b) => a.IsV4 != b.IsV4 ? a.IsV4 : a.Last < b.First;
 
     private static void WriteStaticNodes(FsXmlWriter xml, StaticAclList list)
     {
         foreach (var node in list.Nodes)
         {
             xml.Start("node").Attr("type", node.Type).Attr("cidr", IpNetwork.Parse(node.Cidr)).Close();
+        }
+    }
+
+    /// <summary>The document as parts: shared fragments as they are, and what is written here between them.</summary>
+    private sealed class Parts(int capacity)
+    {
+        private readonly List<ReadOnlyMemory<byte>> _parts = new(capacity + 8);
+        private FsXmlWriter? _xml = new(1024);
+
+        public FsXmlWriter Xml => _xml ??= FsXmlWriter.Fragment(1024);
+
+        public void Add(byte[] fragment)
+        {
+            if (fragment.Length == 0)
+            {
+                return;
+            }
+
+            Flush();
+            _parts.Add(fragment);
+        }
+
+        public ReadOnlyMemory<byte>[] ToArray()
+        {
+            Flush();
+            return [.. _parts];
+        }
+
+        private void Flush()
+        {
+            if (_xml is { WrittenMemory.Length: > 0 } xml)
+            {
+                _parts.Add(xml.WrittenMemory);
+            }
+
+            _xml = null;
         }
     }
 }

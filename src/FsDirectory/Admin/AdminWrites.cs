@@ -53,7 +53,7 @@ public sealed partial class AdminWrites(DatabaseConnector database, SnapshotRelo
             }
         }
 
-        // The triggers bumped fsdir_change_version for the switches; this makes our own answers current now.
+        // The triggers wrote the rows to the change feed; applying it now makes our own answers current before we reply.
         await reloader.ReloadIfChangedAsync(force: true, ct);
         return result;
     }

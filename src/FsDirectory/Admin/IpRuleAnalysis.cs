@@ -27,7 +27,7 @@ public static class IpRuleAnalysis
         return problems;
     }
 
-    public static IEnumerable<IpSettingProblem> Overlaps(IReadOnlyList<IpRule> rules)
+    public static IEnumerable<IpSettingProblem> Overlaps(IEnumerable<IpRule> rules)
     {
         foreach (var group in rules.GroupBy(r => (r.Network, r.Prefix)).Where(g => g.Count() > 1))
         {

@@ -7,7 +7,7 @@ namespace FsDirectory.Admin;
 
 /// <summary>
 /// Validates and writes IP settings. Every write is one transaction (a refused row leaves nothing behind)
-/// and is followed by a forced snapshot rebuild, so /freeswitch answers reflect it once the response is sent.
+/// and the change feed is applied right after it, so /freeswitch answers reflect it once the response is sent.
 /// </summary>
 public sealed partial class IpSettingsService(
     AdminWrites writer, IpSettingsStore store, SnapshotHolder snapshots, ILogger<IpSettingsService> logger)

@@ -39,6 +39,7 @@ public sealed partial class ClusterCoordinator : BackgroundService
     private readonly PushLease _lease;
     private readonly InstanceIdentity _me;
     private readonly SnapshotHolder _snapshots;
+    private readonly SnapshotWarmup _warmup;
     private readonly ServedConfiguration _served;
     private readonly IServer _server;
     private readonly IOptions<ClusterOptions> _options;
@@ -50,7 +51,7 @@ public sealed partial class ClusterCoordinator : BackgroundService
     private string? _lastError;
 
     public ClusterCoordinator(
-        DatabaseConnector database, ClusterStore store, PushLease lease, InstanceIdentity me, SnapshotHolder snapshots,
+        DatabaseConnector database, ClusterStore store, PushLease lease, InstanceIdentity me, SnapshotHolder snapshots, SnapshotWarmup warmup,
         ServedConfiguration served, IServer server, FsDirectoryMetrics metrics, IOptions<ClusterOptions> options,
         IOptions<EventSocketOptions> eventSocket, TimeProvider time, ILogger<ClusterCoordinator> logger)
     {
@@ -59,6 +60,7 @@ public sealed partial class ClusterCoordinator : BackgroundService
         _lease = lease;
         _me = me;
         _snapshots = snapshots;
+        _warmup = warmup;
         _served = served;
         _server = server;
         _options = options;
@@ -79,7 +81,7 @@ public sealed partial class ClusterCoordinator : BackgroundService
 
     public ClusterStatus Status()
     {
-        var mine = _snapshots.Current is { } current ? _served.Digest(current) : null;
+        var mine = _warmup.Served is { } current ? _served.Digest(current) : null;
         lock (_gate)
         {
             var instances = _peers.Values
@@ -183,7 +185,7 @@ public sealed partial class ClusterCoordinator : BackgroundService
 
     private async Task<bool> RoundAsync(MySqlConnection connection, int round, CancellationToken ct)
     {
-        var snapshot = _snapshots.Current!;
+        var snapshot = _warmup.Served!;
         await _store.PublishAsync(connection, new InstanceRow
         {
             InstanceId = _me.Id,

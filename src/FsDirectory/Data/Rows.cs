@@ -1,3 +1,5 @@
+using FsDirectory.ChangeFeed;
+
 namespace FsDirectory.Data;
 
 // Rows exactly as ASTPP stores them; the snapshot builder decides what is usable.
@@ -83,7 +85,10 @@ public sealed record SnapshotData
     /// <summary>Null: <c>sip_devices</c> and <c>accounts</c> are unchanged, and the previous snapshot's devices are kept.</summary>
     public required IReadOnlyList<SipDeviceRow>? Devices { get; init; }
 
-    /// <summary>The tables whose change token moved since the previous snapshot; null for a full load.</summary>
+    /// <summary>How far the change feed was read when these rows were (null in checksum mode).</summary>
+    public FeedPosition? FeedPosition { get; init; }
+
+    /// <summary>The tables whose changes this load picks up; null for a full load.</summary>
     public IReadOnlySet<string>? ChangedTables { get; init; }
     public required IReadOnlyList<SipProfileRow> Profiles { get; init; }
     public required IReadOnlyList<GatewayRow> Gateways { get; init; }

@@ -18,6 +18,7 @@ public sealed partial class EventSocketPublisher : BackgroundService
     private readonly ServedConfiguration _served;
     private readonly PushLease _lease;
     private readonly ClusterCoordinator _cluster;
+    private readonly SnapshotWarmup _warmup;
     private readonly ILogger<EventSocketPublisher> _logger;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
@@ -25,9 +26,10 @@ public sealed partial class EventSocketPublisher : BackgroundService
     private volatile bool _resync;
 
     public EventSocketPublisher(
-        SnapshotHolder holder, ServedConfiguration served, PushLease lease, ClusterCoordinator cluster, FsDirectoryMetrics metrics,
+        SnapshotHolder holder, ServedConfiguration served, PushLease lease, ClusterCoordinator cluster, SnapshotWarmup warmup, FsDirectoryMetrics metrics,
         IOptions<EventSocketOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
+        _warmup = warmup;
         _holder = holder;
         _served = served;
         _lease = lease;
@@ -78,6 +80,8 @@ public sealed partial class EventSocketPublisher : BackgroundService
                     continue;
                 }
 
+                // Planned against the acl.conf the switches will fetch, once it is built (in the background).
+                current = await _warmup.WarmedAsync(current, stoppingToken);
                 var basis = PushBasis.Of(current, _served);
                 var plan = planned is null ? new PushPlan(false, []) : PushPlan.Between(planned, basis);
 
@@ -92,8 +96,8 @@ public sealed partial class EventSocketPublisher : BackgroundService
                 // The switches fetch from whichever instance their binding reaches first. If this
                 // instance's own snapshot moves on meanwhile (a burst still arriving), the others are
                 // awaited on the newer one, and the push below covers it too.
-                await _cluster.WaitForPeersAsync(() => _served.Digest(_holder.Current!), stoppingToken);
-                var latest = _holder.Current!;
+                await _cluster.WaitForPeersAsync(() => _served.Digest(_warmup.Served!), stoppingToken);
+                var latest = _warmup.Served!;
                 var latestBasis = PushBasis.Of(latest, _served);
                 plan = planned is null ? new PushPlan(false, []) : PushPlan.Between(planned, latestBasis);
                 if (_resync)

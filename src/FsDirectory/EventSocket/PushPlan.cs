@@ -47,21 +47,26 @@ public sealed record PushBasis(byte[] AclDigest, IReadOnlyList<SipProfile> Profi
 
 /// <summary>
 /// Digests of what a switch fetches after a push (acl.conf, sofia.conf), computed once per
-/// snapshot from the documents already built for it: the pusher compares its own with the other
+/// snapshot from the documents built for it: the pusher compares its own with the other
 /// instances' before telling the switches to fetch.
 /// </summary>
 public sealed class ServedConfiguration(AclConfAnswers acl)
 {
+    // Keyed under acl.conf: a snapshot patched from another keeps it exactly when it keeps acl.conf.
     public byte[] AclDigest(Snapshot snapshot) =>
-        snapshot.Answer("sha256:acl.conf", s => SHA256.HashData(acl.Answer(s).Body.Span));
+        snapshot.Answer("acl.conf#sha256", s => [acl.Answer(s).Sha256()])[0].ToArray();
 
     /// <summary>Lower-case hex SHA-256 over the acl.conf digest and the whole sofia.conf.</summary>
     public string Digest(Snapshot snapshot) =>
-        Convert.ToHexStringLower(snapshot.Answer("sha256:served", s =>
+        Convert.ToHexStringLower(snapshot.Answer("served#sha256", s =>
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             hash.AppendData(AclDigest(s));
-            hash.AppendData(SofiaConfAnswers.AllProfiles(s));
-            return hash.GetHashAndReset();
-        }));
+            foreach (var part in SofiaConfAnswers.AllProfiles(s))
+            {
+                hash.AppendData(part.Span);
+            }
+
+            return [hash.GetHashAndReset()];
+        })[0].Span);
 }

@@ -1,6 +1,7 @@
 using FsDirectory.Acl;
 using FsDirectory.Admin;
 using FsDirectory.AdminConsole;
+using FsDirectory.ChangeFeed;
 using FsDirectory.Cluster;
 using FsDirectory.Data;
 using FsDirectory.Directory;
@@ -25,6 +26,8 @@ public static class FsDirectoryComposition
 
         services.AddOptions<FreeSwitchOptions>().BindConfiguration(FreeSwitchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ChangeFeedOptions>().BindConfiguration(ChangeFeedOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ChangeFeedOptions>, ChangeFeedOptionsValidator>();
         services.AddOptions<AclOptions>().BindConfiguration(AclOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AclOptions>, AclOptionsValidator>();
         services.AddOptions<FreeSwitchAccessOptions>().BindConfiguration(FreeSwitchAccessOptions.Section).ValidateOnStart();
@@ -34,10 +37,16 @@ public static class FsDirectoryComposition
         services.AddSingleton(CreateDatabaseConnector);
         services.AddSingleton<DirectoryStore>();
         services.AddSingleton<SnapshotBuilder>();
+        services.AddSingleton<SnapshotPatcher>();
         services.AddSingleton<SnapshotHolder>();
         services.AddSingleton<ReloadStatus>();
+        services.AddSingleton<SnapshotWarmup>();
         services.AddSingleton<SnapshotReloader>();
+        services.AddSingleton<SnapshotSelfCheck>();
         services.AddHostedService(sp => sp.GetRequiredService<SnapshotReloader>());
+        services.AddHostedService(sp => sp.GetRequiredService<SnapshotWarmup>());
+        services.AddHostedService(sp => sp.GetRequiredService<SnapshotSelfCheck>());
+        services.AddHostedService<ChangeFeedTrimmer>();
 
         services.AddSingleton<DirectoryAnswers>();
         services.AddSingleton<DialplanAnswers>();

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using FsDirectory.Collections;
 
 namespace FsDirectory.IpAuth;
 
@@ -7,6 +8,8 @@ namespace FsDirectory.IpAuth;
 /// (longest first) and, inside a network, one table per tech-prefix length present (longest first),
 /// so its cost depends on how many distinct lengths exist, not on how many rules: at most 33 probes
 /// for IPv4 and 129 for IPv6 whatever the rule count. ASTPP instead scans the whole table per call.
+/// The tables are sharded (<see cref="ShardedDictionary{TKey, TValue}"/>), so an <see cref="Editor"/> makes
+/// the next version after a few changed rules by copying a few shards, sharing the rest.
 /// </summary>
 public sealed class IpRuleIndex
 {
@@ -33,6 +36,13 @@ public sealed class IpRuleIndex
         _v6 = new Family<UInt128, V6>(sorted.AsSpan(v4Count));
     }
 
+    private IpRuleIndex(Family<uint, V4> v4, Family<UInt128, V6> v6, int count)
+    {
+        _v4 = v4;
+        _v6 = v6;
+        Count = count;
+    }
+
     public int Count { get; }
 
     /// <summary>The winning rule for a call, or null. Pure and allocation-free.</summary>
@@ -51,26 +61,103 @@ public sealed class IpRuleIndex
         return list;
     }
 
+    /// <summary>
+    /// Every rule with the network of the slot it is filed under (for the snapshot self-check: a rule
+    /// filed under another network, or missing, would answer calls wrongly).
+    /// </summary>
+    public IEnumerable<(IpNetwork Slot, IpRule Rule)> Slots() => _v4.Slots().Concat(_v6.Slots());
+
+    /// <summary>The rules filed under exactly this network (none when the network has no slot).</summary>
+    public IEnumerable<IpRule> RulesAt(IpNetwork network) =>
+        network.IsV4 ? _v4.RulesAt(network) : _v6.RulesAt(network);
+
+    /// <summary>Changes on top of this index; the index itself never changes.</summary>
+    public Editor Edit() => new(this);
+
+    /// <summary>
+    /// Collects removed and added rules, then builds the next index from this one: only the networks
+    /// they touch get new slots, and only the shards holding those slots are copied.
+    /// </summary>
+    public sealed class Editor
+    {
+        private readonly IpRuleIndex _index;
+        private readonly Family<uint, V4>.Changes _v4 = new();
+        private readonly Family<UInt128, V6>.Changes _v6 = new();
+
+        internal Editor(IpRuleIndex index) => _index = index;
+
+        public bool IsEmpty => _v4.IsEmpty && _v6.IsEmpty;
+
+        /// <summary>Removes this rule object (the one the index holds).</summary>
+        public void Remove(IpRule rule)
+        {
+            if (rule.Network.IsV4)
+            {
+                _v4.Remove(rule);
+            }
+            else
+            {
+                _v6.Remove(rule);
+            }
+        }
+
+        public void Add(IpRule rule)
+        {
+            if (rule.Network.IsV4)
+            {
+                _v4.Add(rule);
+            }
+            else
+            {
+                _v6.Add(rule);
+            }
+        }
+
+        public IpRuleIndex ToIndex()
+        {
+            if (IsEmpty)
+            {
+                return _index;
+            }
+
+            var v4 = _index._v4.Apply(_v4, out var v4Delta);
+            var v6 = _index._v6.Apply(_v6, out var v6Delta);
+            return new IpRuleIndex(v4, v6, _index.Count + v4Delta + v6Delta);
+        }
+    }
+
     /// <summary>How an address family's bits become a table key: IPv4 networks are keyed by 32 bits, not 128.</summary>
     private interface IAddressWidth<TKey>
     {
         static abstract int Width { get; }
 
+        static abstract bool IsV4 { get; }
+
         static abstract TKey Key(UInt128 bits);
+
+        static abstract UInt128 Bits(TKey key);
     }
 
     private sealed class V4 : IAddressWidth<uint>
     {
         public static int Width => 32;
 
+        public static bool IsV4 => true;
+
         public static uint Key(UInt128 bits) => (uint)bits;
+
+        public static UInt128 Bits(uint key) => key;
     }
 
     private sealed class V6 : IAddressWidth<UInt128>
     {
         public static int Width => 128;
 
+        public static bool IsV4 => false;
+
         public static UInt128 Key(UInt128 bits) => bits;
+
+        public static UInt128 Bits(UInt128 key) => key;
     }
 
     private sealed class Family<TKey, TWidth>
@@ -79,24 +166,30 @@ public sealed class IpRuleIndex
     {
         private readonly int[] _lengths;
         private readonly UInt128[] _masks;
-        private readonly Dictionary<TKey, NetworkRules>[] _tables;
+        private readonly ShardedDictionary<TKey, NetworkRules>[] _tables;
 
         /// <param name="sorted">Rules of this family, longest mask first, then by network, then in precedence order.</param>
         public Family(ReadOnlySpan<IpRule> sorted)
         {
             var lengths = new List<int>();
-            var tables = new List<Dictionary<TKey, NetworkRules>>();
+            var tables = new List<ShardedDictionary<TKey, NetworkRules>>();
             var start = 0;
             while (start < sorted.Length)
             {
                 var length = sorted[start].Network.PrefixLength;
                 var end = start;
+                var networks = 0;
                 while (end < sorted.Length && sorted[end].Network.PrefixLength == length)
                 {
+                    if (end == start || sorted[end].Network.Bits != sorted[end - 1].Network.Bits)
+                    {
+                        networks++;
+                    }
+
                     end++;
                 }
 
-                var table = new Dictionary<TKey, NetworkRules>(end - start);
+                var table = new ShardedDictionary<TKey, NetworkRules>.Builder(networks);
                 for (var run = start; run < end;)
                 {
                     var bits = sorted[run].Network.Bits;
@@ -106,17 +199,24 @@ public sealed class IpRuleIndex
                         runEnd++;
                     }
 
-                    table.Add(TWidth.Key(bits), NetworkRules.Create(sorted[run..runEnd]));
+                    table.Set(TWidth.Key(bits), NetworkRules.Create(sorted[run..runEnd]));
                     run = runEnd;
                 }
 
                 lengths.Add(length);
-                tables.Add(table);
+                tables.Add(table.ToMap());
                 start = end;
             }
 
             _lengths = [.. lengths];
             _tables = [.. tables];
+            _masks = [.. _lengths.Select(l => IpNetwork.Mask(TWidth.Width, l))];
+        }
+
+        private Family(int[] lengths, ShardedDictionary<TKey, NetworkRules>[] tables)
+        {
+            _lengths = lengths;
+            _tables = tables;
             _masks = [.. _lengths.Select(l => IpNetwork.Mask(TWidth.Width, l))];
         }
 
@@ -151,6 +251,121 @@ public sealed class IpRuleIndex
                 }
             }
         }
+
+        public IEnumerable<IpRule> RulesAt(IpNetwork network)
+        {
+            var l = Array.IndexOf(_lengths, network.PrefixLength);
+            return l >= 0 && _tables[l].TryGetValue(TWidth.Key(network.Bits), out var rules) ? rules.All : [];
+        }
+
+        public IEnumerable<(IpNetwork Slot, IpRule Rule)> Slots()
+        {
+            for (var l = 0; l < _tables.Length; l++)
+            {
+                foreach (var (key, network) in _tables[l])
+                {
+                    var slot = new IpNetwork(TWidth.Bits(key), _lengths[l], TWidth.IsV4);
+                    foreach (var rule in network.All)
+                    {
+                        yield return (slot, rule);
+                    }
+                }
+            }
+        }
+
+        /// <summary>A new family with <paramref name="changes"/> applied; <paramref name="delta"/> is the change in rule count.</summary>
+        public Family<TKey, TWidth> Apply(Changes changes, out int delta)
+        {
+            delta = 0;
+            if (changes.IsEmpty)
+            {
+                return this;
+            }
+
+            var builders = new Dictionary<int, ShardedDictionary<TKey, NetworkRules>.Builder>();
+            foreach (var ((length, key), edit) in changes.ByNetwork)
+            {
+                if (!builders.TryGetValue(length, out var table))
+                {
+                    var existing = Array.IndexOf(_lengths, length);
+                    builders[length] = table = existing >= 0
+                        ? _tables[existing].ToBuilder()
+                        : new ShardedDictionary<TKey, NetworkRules>.Builder(0);
+                }
+
+                var rules = table.TryGetValue(key, out var current) ? current.All.ToList() : [];
+                var before = rules.Count;
+                rules.RemoveAll(r => edit.Removed.Exists(removed => ReferenceEquals(removed, r)));
+                rules.AddRange(edit.Added);
+                delta += rules.Count - before;
+                if (rules.Count == 0)
+                {
+                    table.Remove(key);
+                }
+                else
+                {
+                    rules.Sort(IpRule.CompareByPrecedence);
+                    table.Set(key, NetworkRules.Create(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rules)));
+                }
+            }
+
+            var tables = new SortedDictionary<int, ShardedDictionary<TKey, NetworkRules>>(Comparer<int>.Create(static (a, b) => b.CompareTo(a)));
+            for (var l = 0; l < _lengths.Length; l++)
+            {
+                tables[_lengths[l]] = _tables[l];
+            }
+
+            foreach (var (length, builder) in builders)
+            {
+                tables[length] = builder.ToMap();
+            }
+
+            var kept = tables.Where(static t => t.Value.Count > 0).ToList();
+            return new Family<TKey, TWidth>([.. kept.Select(static t => t.Key)], [.. kept.Select(static t => t.Value)]);
+        }
+
+        /// <summary>Removed and added rules of one family, grouped by the network slot they belong to.</summary>
+        public sealed class Changes
+        {
+            public Dictionary<(int Length, TKey Key), NetworkEdit> ByNetwork { get; } = [];
+
+            public bool IsEmpty => ByNetwork.Count == 0;
+
+            /// <summary>Removes a rule of the index, or takes back one added earlier in the same batch.</summary>
+            public void Remove(IpRule rule)
+            {
+                var edit = Edit(rule);
+                var added = edit.Added.FindIndex(r => ReferenceEquals(r, rule));
+                if (added >= 0)
+                {
+                    edit.Added.RemoveAt(added);
+                }
+                else
+                {
+                    edit.Removed.Add(rule);
+                }
+            }
+
+            public void Add(IpRule rule) => Edit(rule).Added.Add(rule);
+
+            private NetworkEdit Edit(IpRule rule)
+            {
+                var slot = (rule.Network.PrefixLength, TWidth.Key(rule.Network.Bits));
+                if (!ByNetwork.TryGetValue(slot, out var edit))
+                {
+                    ByNetwork[slot] = edit = new NetworkEdit();
+                }
+
+                return edit;
+            }
+        }
+    }
+
+    private sealed class NetworkEdit
+    {
+        public List<IpRule> Removed { get; } = [];
+
+        public List<IpRule> Added { get; } = [];
     }
 
     /// <summary>

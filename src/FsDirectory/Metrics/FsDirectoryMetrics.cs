@@ -30,6 +30,19 @@ public sealed class FsDirectoryMetrics
             new CounterConfiguration { LabelNames = ["node", "command", "result"] });
         UntrustedXAuthIp = factory.CreateCounter("fsdir_x_auth_ip_untrusted_total",
             "Dialplan fetches carrying an X-AUTH-IP header from a source that is not a trusted proxy of the call's profile: the header was ignored (a spoof attempt, or a proxy missing from fsdir_trusted_proxies).");
+        Rebuilds = factory.CreateCounter("fsdir_snapshot_rebuilds_total",
+            "Snapshots built from whole tables instead of applied row changes, by reason (startup, feed_trimmed, feed_stalled, bulk, default_profile, self_check, checksum, ...).",
+            new CounterConfiguration { LabelNames = ["reason"] });
+        FeedRowsApplied = factory.CreateCounter("fsdir_change_feed_rows_applied_total", "Change-feed rows applied to the live snapshot row by row.");
+        FeedLateRows = factory.CreateCounter("fsdir_change_feed_late_rows_total",
+            "Change-feed rows that became visible after higher feed ids had been read (concurrent transactions, Galera nodes); applied all the same.");
+        FeedGapIdsGivenUp = factory.CreateCounter("fsdir_change_feed_gap_ids_given_up_total",
+            "Feed ids below the last one read that did not show up within ChangeFeed:LateCommitWindow (rolled back, never used by a Galera node, or a transaction open longer: the self-check covers those).");
+        SelfChecks = factory.CreateCounter("fsdir_snapshot_self_checks_total",
+            "Comparisons of the live snapshot with the tables, by result (match, mismatch, skipped, failed). A mismatch is repaired by a full rebuild.",
+            new CounterConfiguration { LabelNames = ["result"] });
+        SelfCheckDifferences = factory.CreateCounter("fsdir_snapshot_self_check_differences_total", "Rows the self-check found different from the live snapshot.");
+        FeedRowsTrimmed = factory.CreateCounter("fsdir_change_feed_rows_trimmed_total", "Change-feed rows deleted by this instance after ChangeFeed:Retention.");
 
         var age = factory.CreateGauge("fsdir_snapshot_age_seconds", "Seconds since the snapshot being served was loaded (absent data: -1).");
         var version = factory.CreateGauge("fsdir_snapshot_version", "Sequence number of the snapshot being served (0 before the first load).");
@@ -70,6 +83,23 @@ public sealed class FsDirectoryMetrics
         var gauge = Prometheus.Metrics.WithCustomRegistry(Registry).CreateGauge(name, help);
         Registry.AddBeforeCollectCallback(() => gauge.Set(read()));
     }
+    public Counter Rebuilds { get; }
+
+    public Counter FeedRowsApplied { get; }
+
+    public Counter FeedLateRows { get; }
+
+    public Counter FeedGapIdsGivenUp { get; }
+
+    public Counter SelfChecks { get; }
+
+    public Counter SelfCheckDifferences { get; }
+
+    public Counter FeedRowsTrimmed { get; }
+
+    /// <summary>A rebuild reason as a metric label: FeedTrimmed is feed_trimmed.</summary>
+    public static string Label(RebuildReason reason) =>
+        string.Concat(reason.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     public static string SectionLabel(string section)
     {

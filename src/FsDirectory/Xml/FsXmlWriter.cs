@@ -26,10 +26,21 @@ public sealed class FsXmlWriter
     private readonly ArrayBufferWriter<byte> _buffer;
 
     public FsXmlWriter(int initialCapacity = 4096)
+        : this(initialCapacity, declaration: true)
     {
-        _buffer = new ArrayBufferWriter<byte>(initialCapacity);
-        Raw(Declaration);
     }
+
+    private FsXmlWriter(int initialCapacity, bool declaration)
+    {
+        _buffer = new ArrayBufferWriter<byte>(Math.Max(1, initialCapacity));
+        if (declaration)
+        {
+            Raw(Declaration);
+        }
+    }
+
+    /// <summary>A writer for a part of a document (no declaration), to be served with other parts.</summary>
+    public static FsXmlWriter Fragment(int initialCapacity) => new(initialCapacity, declaration: false);
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.WrittenMemory;
 

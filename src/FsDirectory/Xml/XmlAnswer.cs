@@ -1,17 +1,51 @@
+using System.Buffers;
 namespace FsDirectory.Xml;
 
-/// <summary>A complete FreeSWITCH XML reply, sent as <c>text/xml</c> in one write with a known length.</summary>
+/// <summary>A complete FreeSWITCH XML reply, sent as <c>text/xml</c> with a known length, in one piece or in parts.</summary>
 public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttpResult
 {
     public static readonly XmlAnswer NotFound = new(BuildNotFound(), "not found");
 
+    private readonly ReadOnlyMemory<byte> _body;
+    private readonly ReadOnlyMemory<byte>[]? _parts;
+
     public XmlAnswer(ReadOnlyMemory<byte> body, string outcome)
     {
-        Body = body;
+        _body = body;
         Outcome = outcome;
     }
 
-    public ReadOnlyMemory<byte> Body { get; }
+    /// <summary>A document served as the parts it is kept in (acl.conf at a million rules is tens of megabytes, shared between snapshots part by part).</summary>
+    public XmlAnswer(ReadOnlyMemory<byte>[] parts, string outcome)
+    {
+        if (parts.Length == 1)
+        {
+            _body = parts[0];
+        }
+        else
+        {
+            _parts = parts;
+        }
+
+        Outcome = outcome;
+    }
+
+    /// <summary>The whole document in one buffer (a copy when it is kept in parts).</summary>
+    public ReadOnlyMemory<byte> Body => _parts is null ? _body : Join();
+
+    public long Length => _parts?.Sum(static p => (long)p.Length) ?? _body.Length;
+
+    /// <summary>SHA-256 of the document, without joining its parts.</summary>
+    public byte[] Sha256()
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var part in _parts ?? [_body])
+        {
+            hash.AppendData(part.Span);
+        }
+
+        return hash.GetHashAndReset();
+    }
 
     /// <summary>For metrics and logs: answered, not found, rejected.</summary>
     public string Outcome { get; }
@@ -27,11 +61,47 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = ContentType;
-        response.ContentLength = Body.Length;
-        return response.Body.WriteAsync(Body, httpContext.RequestAborted).AsTask();
+        response.ContentLength = Length;
+        return _parts is null ? response.Body.WriteAsync(_body, httpContext.RequestAborted).AsTask() : WritePartsAsync(response, httpContext.RequestAborted);
     }
 
     public override string ToString() => System.Text.Encoding.UTF8.GetString(Body.Span);
+
+    private async Task WritePartsAsync(HttpResponse response, CancellationToken cancellationToken)
+    {
+        // Copied into the response pipe and flushed every 64 KB, not once per part (there can be a
+        // hundred thousand of them).
+        var writer = response.BodyWriter;
+        var unflushed = 0;
+        foreach (var part in _parts!)
+        {
+            writer.Write(part.Span);
+            unflushed += part.Length;
+            if (unflushed >= 64 * 1024)
+            {
+                unflushed = 0;
+                if ((await writer.FlushAsync(cancellationToken)).IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    private ReadOnlyMemory<byte> Join()
+    {
+        var joined = new byte[Length];
+        var at = 0;
+        foreach (var part in _parts!)
+        {
+            part.Span.CopyTo(joined.AsSpan(at));
+            at += part.Length;
+        }
+
+        return joined;
+    }
 
     private static ReadOnlyMemory<byte> BuildNotFound()
     {

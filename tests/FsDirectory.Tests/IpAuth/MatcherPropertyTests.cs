@@ -99,10 +99,113 @@ public sealed class MatcherPropertyTests
         Assert.True(crowded > 10, "the generator never put many rules on one network");
     }
 
-    /// <summary>Random calls against an index of <paramref name="rules"/>; returns how many matched a rule.</summary>
-    private static int AssertMatchesLinearScan(List<IpRule> rules, Random random, int seed)
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void An_index_edited_rule_by_rule_answers_like_a_linear_scan_and_the_index_it_came_from_is_unchanged(int caseSeed)
     {
-        var index = new IpRuleIndex(rules);
+        var edits = 0;
+        for (var set = 0; set < RuleSetsPerCase / 5; set++)
+        {
+            var seed = (caseSeed * 100_000) + 70_000 + set;
+            var random = new Random(seed);
+            var live = RandomRules(random, random.Next(1, 60), crowded: set % 2 == 0);
+            var index = new IpRuleIndex(live);
+            var nextId = live.Max(r => r.Id) + 1;
+            for (var batch = 0; batch < 6; batch++)
+            {
+                var before = live.ToList();
+                var beforeIndex = index;
+                var editor = index.Edit();
+                for (var change = random.Next(1, 12); change > 0; change--, edits++)
+                {
+                    var pick = random.Next(live.Count);
+                    switch (random.Next(3))
+                    {
+                        case 0 when live.Count > 1:
+                            editor.Remove(live[pick]);
+                            live.RemoveAt(pick);
+                            break;
+                        case 1:
+                            // A rule keeping its id but moving to another network, prefix or profile.
+                            var moved = live[pick] with
+                            {
+                                Network = random.Next(2) == 0 ? RandomNetwork(random) : live[random.Next(live.Count)].Network,
+                                Prefix = PrefixPool[random.Next(PrefixPool.Length)],
+                                Profile = ProfilePool[random.Next(ProfilePool.Length)],
+                            };
+                            editor.Remove(live[pick]);
+                            editor.Add(moved);
+                            live[pick] = moved;
+                            break;
+                        default:
+                            var added = NewRule(nextId++, random.Next(2) == 0 ? RandomNetwork(random) : live[pick].Network,
+                                PrefixPool[random.Next(PrefixPool.Length)], ProfilePool[random.Next(ProfilePool.Length)]);
+                            editor.Add(added);
+                            live.Add(added);
+                            break;
+                    }
+                }
+
+                index = editor.ToIndex();
+                Assert.Equal(live.Count, index.Count);
+                AssertMatchesLinearScan(index, live, random, seed);
+                AssertMatchesLinearScan(beforeIndex, before, random, seed);
+            }
+        }
+
+        Assert.True(edits > 1000);
+    }
+
+    [Fact]
+    public void Edits_on_a_large_sharded_index_give_the_same_answers_and_slots_as_an_index_built_afresh()
+    {
+        var random = new Random(2026);
+        var live = Enumerable.Range(1, 20_000)
+            .Select(id => NewRule(id, id % 10 == 0 ? RandomNetworkIn(random, V6Space, 100, 128, biasToHosts: true) : new IpNetwork((uint)random.Next(), 32, true),
+                PrefixPool[random.Next(PrefixPool.Length)], ProfilePool[random.Next(ProfilePool.Length)]))
+            .ToList();
+        var index = new IpRuleIndex(live);
+        var nextId = 20_001;
+        for (var batch = 0; batch < 5; batch++)
+        {
+            var editor = index.Edit();
+            for (var change = 0; change < 200; change++)
+            {
+                var pick = random.Next(live.Count);
+                editor.Remove(live[pick]);
+                if (random.Next(2) == 0)
+                {
+                    live.RemoveAt(pick);
+                }
+                else
+                {
+                    live[pick] = live[pick] with { Id = nextId++, Network = new IpNetwork((uint)random.Next(), 32, true) };
+                    editor.Add(live[pick]);
+                }
+            }
+
+            index = editor.ToIndex();
+        }
+
+        var fresh = new IpRuleIndex(live);
+        Assert.Equal(fresh.Count, index.Count);
+        Assert.Equal(fresh.Slots().Select(s => $"{s.Slot}:{s.Rule.Id}").Order(StringComparer.Ordinal), index.Slots().Select(s => $"{s.Slot}:{s.Rule.Id}").Order(StringComparer.Ordinal));
+        for (var call = 0; call < 5_000; call++)
+        {
+            var rule = live[random.Next(live.Count)];
+            var source = call % 3 == 0 ? RandomHostIn(random, rule.Network) : new IpAddressKey((uint)random.Next(), true);
+            var number = (call % 2 == 0 ? rule.Prefix : string.Empty) + RandomNumber(random);
+            var profile = ProfilePool[random.Next(ProfilePool.Length)];
+            Assert.Same(fresh.Match(source, number, profile), index.Match(source, number, profile));
+        }
+    }
+
+    /// <summary>Random calls against an index of <paramref name="rules"/>; returns how many matched a rule.</summary>
+    private static int AssertMatchesLinearScan(List<IpRule> rules, Random random, int seed) =>
+        AssertMatchesLinearScan(new IpRuleIndex(rules), rules, random, seed);
+
+    private static int AssertMatchesLinearScan(IpRuleIndex index, List<IpRule> rules, Random random, int seed)
+    {
         var hits = 0;
         for (var call = 0; call < CallsPerRuleSet; call++)
         {
@@ -330,7 +433,7 @@ public sealed class MatcherPropertyTests
 
             for (var call = 0; call < 150; call++)
             {
-                var (source, sourceText) = RandomSource(random, expectedRules.Count > 0 ? expectedRules : snapshot.UsableRules);
+                var (source, sourceText) = RandomSource(random, expectedRules.Count > 0 ? expectedRules : [.. snapshot.UsableRules]);
                 var number = RandomNumber(random);
                 var profile = new[] { null, "A", "B", "C" }[random.Next(4)];
 
@@ -524,7 +627,7 @@ public sealed class MatcherPropertyTests
         return new IpAddressKey(network.Bits | offset, network.IsV4);
     }
 
-    private static (IpAddressKey Source, string Text) RandomSource(Random random, IReadOnlyList<IpRule> rules)
+    private static (IpAddressKey Source, string Text) RandomSource(Random random, List<IpRule> rules)
     {
         IpAddressKey source;
         var pick = random.Next(10);
