@@ -156,6 +156,23 @@ public sealed class ChangePropagationTests
     }
 
     [Fact]
+    public async Task A_rule_edit_that_leaves_every_lists_networks_as_they_were_sends_no_reloadacl()
+    {
+        await using var fake = FakeFreeSwitch.Start();
+        await using var harness = await EventSocketHarness.StartAsync([(fake.Address, fake.Password)]);
+        await harness.WaitUntilPushingAsync(fake);
+        var version = harness.Server.Snapshot!.Version;
+
+        // A new tech prefix and name on the rule: its answers change, the networks acl.conf allows do not.
+        await harness.Database.ExecuteAsync("UPDATE ip_map SET prefix = '4444*', name = 'renamed' WHERE id = 1");
+        await Eventually.TrueAsync(() => harness.Server.Snapshot!.Version > version, Deadline, "rule change applied");
+        await harness.InsertRuleAsync(903, "192.0.2.203/32");
+        await Eventually.TrueAsync(() => fake.Count("reloadacl") == 1, TimeSpan.FromSeconds(5), "reloadacl for the new network");
+
+        Assert.Equal(["reloadacl"], fake.Commands);
+    }
+
+    [Fact]
     public async Task Two_instances_on_one_database_push_each_change_once()
     {
         await using var fake = FakeFreeSwitch.Start();
