@@ -35,7 +35,7 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
     public static void WriteNode(FsXmlWriter xml, IpNetwork network) =>
         xml.Start("node").Attr("type", "allow").Attr("cidr", network).Close();
 
-    private ReadOnlyMemory<byte>[] Build(Snapshot snapshot)
+    private XmlParts Build(Snapshot snapshot)
     {
         var staticLists = options.CurrentValue.Lists;
         var lists = snapshot.Profiles.Select(static p => p.Name).ToList();
@@ -50,9 +50,9 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
         }
     }
 
-    private static ReadOnlyMemory<byte>[] Build(Snapshot snapshot, IReadOnlyList<StaticAclList> staticLists, List<string> lists, ArraySegment<AclBucket> buckets)
+    private static XmlParts Build(Snapshot snapshot, IReadOnlyList<StaticAclList> staticLists, List<string> lists, ArraySegment<AclBucket> buckets)
     {
-        var parts = new Parts(buckets.Count * Math.Max(1, lists.Count));
+        var parts = new Parts();
         parts.Xml.StartDocument("configuration");
         parts.Xml.Start("configuration").Attr("name", "acl.conf").Attr("description", "Network Lists (FsDirectory)").Open();
         parts.Xml.Start("network-lists").Open();
@@ -88,7 +88,7 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
         }
 
         parts.Xml.End("network-lists").End("configuration").EndDocument();
-        return parts.ToArray();
+        return parts.ToParts();
     }
 
     /// <summary>
@@ -144,9 +144,9 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
     }
 
     /// <summary>The document as parts: shared fragments as they are, and what is written here between them.</summary>
-    private sealed class Parts(int capacity)
+    private sealed class Parts
     {
-        private readonly List<ReadOnlyMemory<byte>> _parts = new(capacity + 8);
+        private readonly XmlParts.Builder _parts = new();
         private FsXmlWriter? _xml = new(1024);
 
         public FsXmlWriter Xml => _xml ??= FsXmlWriter.Fragment(1024);
@@ -162,10 +162,10 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
             _parts.Add(fragment);
         }
 
-        public ReadOnlyMemory<byte>[] ToArray()
+        public XmlParts ToParts()
         {
             Flush();
-            return [.. _parts];
+            return _parts.ToParts();
         }
 
         private void Flush()

@@ -18,7 +18,7 @@ namespace FsDirectory.Data;
 /// </summary>
 public sealed class Snapshot
 {
-    private readonly ConcurrentDictionary<string, Lazy<ReadOnlyMemory<byte>[]>> _answers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<object>> _answers = new(StringComparer.Ordinal);
 
     public required long Version { get; init; }
     public required string ChangeToken { get; init; }
@@ -111,8 +111,8 @@ public sealed class Snapshot
     public bool HasAnswer(string key) => _answers.TryGetValue(key, out var answer) && answer.IsValueCreated;
 
     /// <summary>Whole-document answers (acl.conf, sofia.conf) are built once per snapshot and then served from memory.</summary>
-    public ReadOnlyMemory<byte>[] Answer(string key, Func<Snapshot, ReadOnlyMemory<byte>[]> build) =>
-        _answers.GetOrAdd(key, static (_, state) => new Lazy<ReadOnlyMemory<byte>[]>(() => state.build(state.snapshot)), (build, snapshot: this)).Value;
+    public T Answer<T>(string key, Func<Snapshot, T> build) where T : class =>
+        (T)_answers.GetOrAdd(key, static (_, state) => new Lazy<object>(() => state.build(state.snapshot)), (build, snapshot: this)).Value;
 
     /// <summary>The problems, enumerated from the snapshot's tables on demand: counting them costs nothing.</summary>
     private sealed class ProblemList(Snapshot snapshot) : IReadOnlyCollection<DataProblem>

@@ -54,11 +54,11 @@ public sealed class ServedConfiguration(AclConfAnswers acl)
 {
     // Keyed under acl.conf: a snapshot patched from another keeps it exactly when it keeps acl.conf.
     public byte[] AclDigest(Snapshot snapshot) =>
-        snapshot.Answer("acl.conf#sha256", s => [acl.Answer(s).Sha256()])[0].ToArray();
+        snapshot.Answer("acl.conf#sha256", s => acl.Answer(s).Sha256());
 
     /// <summary>Lower-case hex SHA-256 over the acl.conf digest and the whole sofia.conf.</summary>
     public string Digest(Snapshot snapshot) =>
-        Convert.ToHexStringLower(snapshot.Answer("served#sha256", s =>
+        snapshot.Answer("served#sha256", s =>
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             hash.AppendData(AclDigest(s));
@@ -67,6 +67,6 @@ public sealed class ServedConfiguration(AclConfAnswers acl)
                 hash.AppendData(part.Span);
             }
 
-            return [hash.GetHashAndReset()];
-        })[0].Span);
+            return Convert.ToHexStringLower(hash.GetHashAndReset());
+        });
 }

@@ -27,7 +27,7 @@ public sealed class SofiaConfAnswers
         if (request.Profile.Length > 0)
         {
             return snapshot.FindProfile(request.Profile) is { } profile
-                ? new XmlAnswer(snapshot.Answer("sofia.conf/" + profile.Name, _ => [Build([profile])]), "answered")
+                ? new XmlAnswer(snapshot.Answer("sofia.conf/" + profile.Name, _ => XmlParts.Of(Build([profile]))), "answered")
                 : XmlAnswer.NotFound;
         }
 
@@ -37,7 +37,7 @@ public sealed class SofiaConfAnswers
     }
 
     /// <summary>The document with every served profile, built once per snapshot.</summary>
-    public static ReadOnlyMemory<byte>[] AllProfiles(Snapshot snapshot) => snapshot.Answer("sofia.conf", static s => [Build(s.Profiles)]);
+    public static XmlParts AllProfiles(Snapshot snapshot) => snapshot.Answer("sofia.conf", static s => XmlParts.Of(Build(s.Profiles)));
 
     private static byte[] Build(IReadOnlyList<SipProfile> profiles)
     {

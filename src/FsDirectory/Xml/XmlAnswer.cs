@@ -7,7 +7,7 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
     public static readonly XmlAnswer NotFound = new(BuildNotFound(), "not found");
 
     private readonly ReadOnlyMemory<byte> _body;
-    private readonly ReadOnlyMemory<byte>[]? _parts;
+    private readonly XmlParts? _parts;
 
     public XmlAnswer(ReadOnlyMemory<byte> body, string outcome)
     {
@@ -16,11 +16,11 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
     }
 
     /// <summary>A document served as the parts it is kept in (acl.conf at a million rules is tens of megabytes, shared between snapshots part by part).</summary>
-    public XmlAnswer(ReadOnlyMemory<byte>[] parts, string outcome)
+    public XmlAnswer(XmlParts parts, string outcome)
     {
-        if (parts.Length == 1)
+        if (parts.Count == 1)
         {
-            _body = parts[0];
+            _body = parts.First();
         }
         else
         {
@@ -33,13 +33,13 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
     /// <summary>The whole document in one buffer (a copy when it is kept in parts).</summary>
     public ReadOnlyMemory<byte> Body => _parts is null ? _body : Join();
 
-    public long Length => _parts?.Sum(static p => (long)p.Length) ?? _body.Length;
+    public long Length => _parts?.Length ?? _body.Length;
 
     /// <summary>SHA-256 of the document, without joining its parts.</summary>
     public byte[] Sha256()
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        foreach (var part in _parts ?? [_body])
+        foreach (var part in _parts ?? XmlParts.Of(_body))
         {
             hash.AppendData(part.Span);
         }

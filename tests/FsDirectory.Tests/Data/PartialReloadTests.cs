@@ -133,7 +133,7 @@ public sealed class PartialReloadTests : IAsyncLifetime
     [Fact]
     public async Task After_a_rule_edit_acl_conf_is_built_in_the_background_without_waiting_for_a_fetch()
     {
-        static ReadOnlyMemory<byte>[] NotBuilt(FsDirectory.Data.Snapshot _) => throw new InvalidOperationException("acl.conf was not built in the background");
+        static FsDirectory.Xml.XmlParts NotBuilt(FsDirectory.Data.Snapshot _) => throw new InvalidOperationException("acl.conf was not built in the background");
 
         await _database.ExecuteAsync("UPDATE ip_map SET ip = '192.0.2.62' WHERE id = 1");
         await _server.ReloadAsync();
