@@ -7,7 +7,8 @@ namespace FsDirectory.Xml;
 /// address bucket and list, each shared between snapshots. The parts are held in chunks of
 /// <see cref="ChunkLength"/>, so that no array of them reaches the large-object heap: in one array,
 /// a few hundred thousand parts took megabytes there per snapshot, which the GC collects only with
-/// gen2 and left fragmented (over 100 MB of the process after a hundred edits, measured).
+/// gen2 (150 edits at a million rules left 88-125 MB of free, fragmented LOH with one array, 70 MB
+/// with chunks; dotnet-counters).
 /// </summary>
 public sealed class XmlParts : IEnumerable<ReadOnlyMemory<byte>>
 {
