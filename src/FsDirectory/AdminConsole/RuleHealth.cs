@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using FsDirectory.Admin;
 using FsDirectory.Data;
 using FsDirectory.IpAuth;
@@ -9,19 +8,17 @@ namespace FsDirectory.AdminConsole;
 public sealed record RuleState(bool Usable, string Label, string? Detail, int? OtherRuleId);
 
 /// <summary>
-/// Per snapshot (dropped with it): the unusable rows with the snapshot's reason. Ties and
-/// shadowing are looked up per row through the index (<see cref="IpRuleAnalysis.OverlapOf"/>), so a page
-/// costs the same at a thousand rules as at a million.
+/// A rule's state in one snapshot: its problem from the snapshot's own table, ties and shadowing
+/// looked up through the index (<see cref="IpRuleAnalysis.OverlapOf"/>), so a page costs the same at
+/// a thousand rules as at a million.
 /// </summary>
 public sealed class RuleHealth
 {
-    private static readonly ConditionalWeakTable<Snapshot, RuleHealth> Cache = [];
-
     private readonly Snapshot _snapshot;
 
     private RuleHealth(Snapshot snapshot) => _snapshot = snapshot;
 
-    public static RuleHealth Of(Snapshot snapshot) => Cache.GetValue(snapshot, static s => new RuleHealth(s));
+    public static RuleHealth Of(Snapshot snapshot) => new(snapshot);
 
     public RuleState StateOf(IpSetting rule)
     {

@@ -41,7 +41,8 @@ public sealed class DirectoryStore(DatabaseConnector database)
         WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME LIKE 'fsdir\_%' AND ACTION_STATEMENT LIKE '%fsdir\_change\_feed%'
         """;
 
-    private const string ChecksumSql = "CHECKSUM TABLE accounts, ip_map, sip_devices, sip_profiles, gateways, `system`, fsdir_trusted_proxies";
+    // The same tables as the feed watches: a table added there is checksummed too.
+    private static readonly string ChecksumSql = $"CHECKSUM TABLE {string.Join(", ", DirectoryTables.Watched.Select(static t => $"`{t}`"))}";
 
     private const string AccountColumns = """
         SELECT id AS Id, number AS Number, reseller_id AS ResellerId, pricelist_id AS PricelistId, type AS Type,

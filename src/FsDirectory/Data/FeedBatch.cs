@@ -9,7 +9,7 @@ public sealed class FeedBatch
 
     public HashSet<int> Devices { get; } = [];
 
-    /// <summary>A row of sip_profiles, gateways or the default-profile setting changed: they are read whole.</summary>
+    /// <summary>A row of one of <see cref="DirectoryTables.ReadWhole"/> changed: they are read whole.</summary>
     public bool ProfileTables { get; private set; }
 
     /// <summary>A table this version does not know how to apply (a newer migration's), if any.</summary>

@@ -87,10 +87,8 @@ public sealed class ProfileState
         && Problems.SequenceEqual(other.Problems);
 
     private static bool SameProfile(SipProfile a, SipProfile b) =>
-        a.Id == b.Id && a.Name == b.Name && a.SipIp == b.SipIp && a.SipPort == b.SipPort && a.ProxyAcl == b.ProxyAcl
-        && a.Params.SequenceEqual(b.Params)
-        && a.Gateways.Count == b.Gateways.Count
-        && a.Gateways.Zip(b.Gateways).All(static g => g.First.Id == g.Second.Id && g.First.Name == g.Second.Name && g.First.Params.SequenceEqual(g.Second.Params));
+        a.Id == b.Id && a.Name == b.Name && a.ServesSameAs(b)
+        && a.Gateways.Select(static g => g.Id).SequenceEqual(b.Gateways.Select(static g => g.Id));
 
     public static ProfileState Build(
         IReadOnlyList<SipProfileRow> profileRows, IReadOnlyList<GatewayRow> gatewayRows, string? defaultSetting, IReadOnlyList<TrustedProxyRow> proxyRows)

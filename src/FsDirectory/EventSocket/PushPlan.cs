@@ -19,19 +19,11 @@ public sealed record PushPlan(bool ReloadAcl, IReadOnlyList<string> RescanProfil
     {
         var acl = !previous.AclDigest.AsSpan().SequenceEqual(next.AclDigest);
         var rescans = next.Profiles
-            .Where(p => previous.Profiles.FirstOrDefault(old => old.Name == p.Name) is { } old && !SameServedSettings(old, p))
+            .Where(p => previous.Profiles.FirstOrDefault(old => old.Name == p.Name) is { } old && !old.ServesSameAs(p))
             .Select(static p => p.Name)
             .ToList();
         return new PushPlan(acl, rescans);
     }
-
-    private static bool SameServedSettings(SipProfile a, SipProfile b) =>
-        a.SipIp == b.SipIp
-        && a.SipPort == b.SipPort
-        && a.Params.SequenceEqual(b.Params)
-        && a.ProxyAcl == b.ProxyAcl
-        && a.Gateways.Count == b.Gateways.Count
-        && a.Gateways.Zip(b.Gateways).All(static g => g.First.Name == g.Second.Name && g.First.Params.SequenceEqual(g.Second.Params));
 }
 
 /// <summary>

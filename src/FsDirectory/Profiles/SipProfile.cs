@@ -12,6 +12,15 @@ public sealed record SipProfile
 
     /// <summary>The acl.conf list of trusted proxies served as <c>apply-proxy-acl</c>; null = none (the param is left out).</summary>
     public string? ProxyAcl { get; init; }
+
+    /// <summary>Whether a switch would be served the same profile (its row and gateway ids aside).</summary>
+    public bool ServesSameAs(SipProfile other) =>
+        SipIp == other.SipIp
+        && SipPort == other.SipPort
+        && Params.SequenceEqual(other.Params)
+        && ProxyAcl == other.ProxyAcl
+        && Gateways.Count == other.Gateways.Count
+        && Gateways.Zip(other.Gateways).All(static g => g.First.Name == g.Second.Name && g.First.Params.SequenceEqual(g.Second.Params));
 }
 
 public sealed record Gateway

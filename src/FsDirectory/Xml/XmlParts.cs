@@ -59,7 +59,7 @@ public sealed class XmlParts : IEnumerable<ReadOnlyMemory<byte>>
             if (_current is null || _used == _current.Length)
             {
                 // The first chunk grows from small (most documents are a handful of parts); later ones are full size.
-                _current = new ReadOnlyMemory<byte>[_chunks.Count == 0 && _current is null ? 16 : ChunkLength];
+                _current = new ReadOnlyMemory<byte>[_current is null ? 16 : ChunkLength];
                 _chunks.Add(_current);
                 _used = 0;
             }
