@@ -10,7 +10,7 @@ DATABASE     ?= fsdirectory
 URLS         ?= http://127.0.0.1:8080
 CONFIG       ?= Release
 
-.PHONY: help run stop test build cluster bench bench-console bench-micro bench-memory load-run db screenshots
+.PHONY: help run stop test build cluster bench bench-console bench-micro bench-memory bench-soak load-run db screenshots
 
 help:
 	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-console  the admin console's pages over 100k rules (BENCHMARKS.md)"
 	@echo "make bench-micro  BenchmarkDotNet: IP matcher, snapshot build, acl.conf, dialplan answer"
 	@echo "make bench-memory what a 1M-rule snapshot keeps live, part by part"
+	@echo "make bench-soak  what each edit at 1M rules allocates, and what the GC keeps (server GC)"
 
 build:
 	dotnet build FsDirectory.sln -c $(CONFIG) --nologo -v quiet
@@ -103,6 +104,10 @@ bench-micro:
 # What each part of a 1M-rule snapshot keeps live (managed heap after full collections).
 bench-memory:
 	dotnet run --project benchmarks/FsDirectory.Benchmarks -c Release -- memory 1000000 100000
+
+# Rule edits applied in process to a 1M-rule snapshot, with acl.conf built after each, under the service's GC.
+bench-soak:
+	DOTNET_gcServer=1 dotnet run --project benchmarks/FsDirectory.Benchmarks -c Release -- soak 300
 
 # Sustained load with and without a mid-run database outage (BENCHMARKS.md, "Reliability load run").
 load-run:

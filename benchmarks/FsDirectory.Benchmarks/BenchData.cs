@@ -112,6 +112,17 @@ public static class BenchData
         return new IpAddressKey(network.Bits | offset, network.IsV4);
     }
 
+    public static IpMapRow IpMapRow(RuleSpec rule) => new()
+    {
+        Id = rule.Id,
+        Name = "bench " + rule.Id.ToString(CultureInfo.InvariantCulture),
+        Ip = rule.Network.ToString(),
+        AccountId = rule.AccountId,
+        Prefix = rule.Prefix,
+        Context = "default",
+        Status = 0,
+    };
+
     public static SnapshotData Rows(IReadOnlyList<RuleSpec> rules, int devices)
     {
         var accounts = Enumerable.Range(1, Accounts).Select(id => new AccountRow
@@ -123,16 +134,7 @@ public static class BenchData
             Status = 0,
             Deleted = 0,
         }).ToList();
-        var ipRows = rules.Select(r => new IpMapRow
-        {
-            Id = r.Id,
-            Name = "bench " + r.Id.ToString(CultureInfo.InvariantCulture),
-            Ip = r.Network.ToString(),
-            AccountId = r.AccountId,
-            Prefix = r.Prefix,
-            Context = "default",
-            Status = 0,
-        }).ToList();
+        var ipRows = rules.Select(IpMapRow).ToList();
         var deviceRows = Enumerable.Range(0, devices).Select(d => new SipDeviceRow
         {
             Id = d + 1,

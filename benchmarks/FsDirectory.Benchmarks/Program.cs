@@ -6,7 +6,8 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using FsDirectory.Benchmarks.EndToEnd;
 
 // `e2e ...`: the end-to-end run behind `make bench`; `console ...`: the admin console's pages behind
-// `make bench-console`; `memory ...`: the live-data profile behind `make bench-memory`. Anything else goes to BenchmarkDotNet.
+// `make bench-console`; `memory ...`: the live-data profile behind `make bench-memory`; `soak ...`:
+// what each edit at a million rules allocates and leaves to the GC (MemorySoak). Anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "e2e")
 {
     return await EndToEndBenchmark.RunAsync(args[1..]);
@@ -15,6 +16,11 @@ if (args.Length > 0 && args[0] == "e2e")
 if (args.Length > 0 && args[0] == "console")
 {
     return await ConsoleBenchmark.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "soak")
+{
+    return FsDirectory.Benchmarks.MemorySoak.Run(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "memory")

@@ -73,13 +73,17 @@ public sealed partial class EndToEndBenchmark
     {
         var sides = new List<(string Name, Dictionary<string, string> Results)>();
         double? lookupRate = null;
-        foreach (var (name, applyRowChanges, side) in new[] { ("before: changed tables re-read", false, 0), ("after: row changes applied", true, 1) }
-            .Where(s => only is null || s.Item1.StartsWith(only, StringComparison.Ordinal)))
+        // With --baseline-host, "before" is that build applying row changes too (the same edits, a
+        // change to how they are applied); without it, this build re-reading changed tables whole.
+        (string Name, string Dll, bool ApplyRowChanges, int Side)[] runs = _baselineDll is { } baseline
+            ? [("before: baseline build", baseline, true, 0), ("after: this build", _hostDll, true, 1)]
+            : [("before: changed tables re-read", _hostDll, false, 0), ("after: row changes applied", _hostDll, true, 1)];
+        foreach (var (name, dll, applyRowChanges, side) in runs.Where(s => only is null || s.Name.StartsWith(only, StringComparison.Ordinal)))
         {
             Console.WriteLine($"--- {name}");
             var results = new Dictionary<string, string>();
             var targets = new Targets(rules, side, _round);
-            using var host = await BenchHost.StartAsync(_hostDll, _connectionString,
+            using var host = await BenchHost.StartAsync(dll, _connectionString,
                 new Dictionary<string, string>(_hostEnvironment) { ["ChangeFeed__ApplyRowChanges"] = applyRowChanges ? "true" : "false" });
             using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
             var scenario = Scenarios(rules).Single(s => s.Name == "dialplan tech-prefix IPv4");

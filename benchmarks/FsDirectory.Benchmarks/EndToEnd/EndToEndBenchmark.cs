@@ -55,7 +55,8 @@ public sealed partial class EndToEndBenchmark
             Arg("--host") ?? throw new InvalidOperationException("--host path/to/FsDirectory.BenchHost.dll is required"),
             Arg("--out") ?? ".data/bench-results.md",
             // --baseline-host: another build of the service (e.g. main's), measured scenario by scenario
-            // alternately with this one, in the same run, for a before/after comparison.
+            // alternately with this one, in the same run, for a before/after comparison (with
+            // --million-only: the edits at a million rules, that build first, then this one).
             Arg("--baseline-host"));
         // --million-only: just the 1M-rule edit and memory figures (skips the 100k throughput runs);
         // --side before|after: only one side of them.
@@ -77,7 +78,7 @@ public sealed partial class EndToEndBenchmark
     private async Task RunAllAsync(bool million, bool millionOnly, string? only, int rounds)
     {
         var report = new StringBuilder();
-        if (_baselineDll is not null)
+        if (_baselineDll is not null && !millionOnly)
         {
             await RunComparisonAsync(report, only);
         }

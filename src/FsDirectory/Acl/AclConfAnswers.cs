@@ -94,46 +94,79 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
     /// <summary>
     /// The minimal cover of one list: each bucket's own nodes, in address order, except the buckets
     /// inside a larger block (a wide network, or buckets covered whole side by side), which are
-    /// written as those blocks.
+    /// written as those blocks. The blocks are merged in the same pass: at a million rules a list can
+    /// have tens of thousands of whole buckets (IPv6 /64 customers), and collecting and aggregating
+    /// them apart made megabytes of large-object garbage per acl.conf, so per edit.
     /// </summary>
     private static void WriteNetworks(Parts parts, string list, List<string> lists, ArraySegment<AclBucket> buckets, IReadOnlyList<(IpNetwork Network, string? Profile)> wide)
     {
-        // First pass: which buckets are covered whole (their fragments are written and kept on the way).
         var blocks = wide.Where(w => w.Profile is null || w.Profile == list).Select(static w => w.Network).ToList();
-        foreach (var bucket in buckets)
-        {
-            if (bucket.FragmentFor(list, lists).Full)
-            {
-                blocks.Add(bucket.Key.Network);
-            }
-        }
-
-        var cover = CidrAggregator.Aggregate(blocks);
+        blocks.Sort(static (a, b) => a.IsV4 != b.IsV4 ? (a.IsV4 ? -1 : 1) : a.First.CompareTo(b.First));
+        var run = new BlockRun(parts);
         var next = 0;
         foreach (var bucket in buckets)
         {
             var network = bucket.Key.Network;
-            for (; next < cover.Count && Before(cover[next], network); next++)
+            // A wide network starting at or before the bucket is aligned wider than it: it contains the bucket or lies before it.
+            for (; next < blocks.Count && StartsBy(blocks[next], network); next++)
             {
-                WriteNode(parts.Xml, cover[next]);
+                run.Add(blocks[next]);
             }
 
             var fragment = bucket.FragmentFor(list, lists);
-            if (fragment.Full || (next < cover.Count && cover[next].Contains(network)))
+            if (fragment.Full)
             {
-                continue;
+                run.Add(network);
             }
-
-            parts.Add(fragment.Xml);
+            else if (!run.Covers(network))
+            {
+                run.Write();
+                parts.Add(fragment.Xml);
+            }
         }
 
-        for (; next < cover.Count; next++)
+        for (; next < blocks.Count; next++)
         {
-            WriteNode(parts.Xml, cover[next]);
+            run.Add(blocks[next]);
         }
+
+        run.Write();
     }
 
-    private static bool Before(IpNetwork a, IpNetwork b) => a.IsV4 != b.IsV4 ? a.IsV4 : a.Last < b.First;
+    private static bool StartsBy(IpNetwork block, IpNetwork network) => block.IsV4 != network.IsV4 ? block.IsV4 : block.First <= network.First;
+
+    /// <summary>Blocks given in address order, merged while they overlap or touch, and written as the fewest CIDRs once the run ends.</summary>
+    private sealed class BlockRun(Parts parts)
+    {
+        private readonly Action<IpNetwork> _write = network => WriteNode(parts.Xml, network);
+        private bool _open;
+        private bool _isV4;
+        private UInt128 _first;
+        private UInt128 _last;
+
+        public void Add(IpNetwork block)
+        {
+            if (_open && block.IsV4 == _isV4 && (block.First <= _last || (_last != UInt128.MaxValue && block.First == _last + 1)))
+            {
+                _last = UInt128.Max(_last, block.Last);
+                return;
+            }
+
+            Write();
+            (_open, _isV4, _first, _last) = (true, block.IsV4, block.First, block.Last);
+        }
+
+        public bool Covers(IpNetwork network) => _open && network.IsV4 == _isV4 && _first <= network.First && network.Last <= _last;
+
+        public void Write()
+        {
+            if (_open)
+            {
+                _open = false;
+                CidrAggregator.EmitRange(_write, _first, _last, _isV4 ? 32 : 128, _isV4);
+            }
+        }
+    }
 
     private static void WriteStaticNodes(FsXmlWriter xml, StaticAclList list)
     {
@@ -146,10 +179,26 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
     /// <summary>The document as parts: shared fragments as they are, and what is written here between them.</summary>
     private sealed class Parts
     {
+        private const int MaxWrittenPart = 16 * 1024;
         private readonly XmlParts.Builder _parts = new();
-        private FsXmlWriter? _xml = new(1024);
 
-        public FsXmlWriter Xml => _xml ??= FsXmlWriter.Fragment(1024);
+        // One scratch buffer, copied out at the exact length of each written part: what is kept is
+        // only what the document holds, and no growing buffer reaches the large-object heap (a run of
+        // tens of thousands of written IPv6 /64 nodes is megabytes).
+        private readonly FsXmlWriter _scratch = new(MaxWrittenPart + 1024);
+
+        public FsXmlWriter Xml
+        {
+            get
+            {
+                if (_scratch.WrittenMemory.Length >= MaxWrittenPart)
+                {
+                    Flush();
+                }
+
+                return _scratch;
+            }
+        }
 
         public void Add(byte[] fragment)
         {
@@ -170,12 +219,11 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
 
         private void Flush()
         {
-            if (_xml is { WrittenMemory.Length: > 0 } xml)
+            if (_scratch.WrittenMemory.Length > 0)
             {
-                _parts.Add(xml.WrittenMemory);
+                _parts.Add(_scratch.ToArray());
+                _scratch.Reset();
             }
-
-            _xml = null;
         }
     }
 }

@@ -62,8 +62,7 @@ public sealed class AclBucket
         {
             for (var i = 0; i < Count; i++)
             {
-                var (first, last) = Range(i);
-                yield return (first, last, _profiles?[i]);
+                yield return Entry(i);
             }
         }
     }
@@ -72,9 +71,7 @@ public sealed class AclBucket
     public static AclBucket Of(AclBucketKey key, List<(UInt128 First, UInt128 Last, string? Profile)> entries)
     {
         // Sorted by address, then profile: the same entries always make the same bucket.
-        entries.Sort(static (a, b) => a.First != b.First ? a.First.CompareTo(b.First)
-            : a.Last != b.Last ? a.Last.CompareTo(b.Last)
-            : string.CompareOrdinal(a.Profile, b.Profile));
+        entries.Sort(CompareEntries);
         var profiles = entries.Exists(static e => e.Profile is not null) ? entries.Select(static e => e.Profile).ToArray() : null;
         return key.IsV4
             ? new AclBucket(key, [.. entries.Select(static e => ((uint)(ushort)e.First << 16) | (ushort)e.Last)], null, profiles)
@@ -84,25 +81,97 @@ public sealed class AclBucket
     /// <summary>The nodes this bucket contributes to <paramref name="list"/>; fragments of lists not in <paramref name="lists"/> are let go.</summary>
     public AclFragment FragmentFor(string list, IReadOnlyCollection<string> lists)
     {
+        // Called for every bucket and list of every acl.conf: the hit path allocates nothing (no closure).
+        foreach (var (name, fragment) in Volatile.Read(ref _fragments))
+        {
+            if (name == list)
+            {
+                return fragment;
+            }
+        }
+
+        return WriteFragment(list, lists);
+    }
+
+    private AclFragment WriteFragment(string list, IReadOnlyCollection<string> lists)
+    {
+        var made = Write(list);
         while (true)
         {
             var cached = Volatile.Read(ref _fragments);
-            foreach (var (name, fragment) in cached)
-            {
-                if (name == list)
-                {
-                    return fragment;
-                }
-            }
-
-            var made = Write(list);
-            var next = cached.Where(f => lists.Contains(f.List)).Append((list, made)).ToArray();
+            var next = cached.Where(f => lists.Contains(f.List) && f.List != list).Append((list, made)).ToArray();
             // Another thread may have written it meanwhile: the same fragment, either is fine.
             if (Interlocked.CompareExchange(ref _fragments, next, cached) == cached)
             {
                 return made;
             }
         }
+    }
+
+    /// <summary>
+    /// This bucket with <paramref name="added"/> entries added and <paramref name="removed"/> taken
+    /// out (each as many times as counted), or null when none is left. Merged in one pass into arrays
+    /// of the final size: a dense bucket holds a hundred thousand entries, and an edit of one of its
+    /// rules must not copy them through lists of 40-byte tuples.
+    /// </summary>
+    public static AclBucket? Merge(AclBucketKey key, AclBucket? bucket, List<(UInt128 First, UInt128 Last, string? Profile)> added, Dictionary<(UInt128, UInt128, string?), int> removed)
+    {
+        added.Sort(CompareEntries);
+        var existing = bucket?.Count ?? 0;
+        var capacity = existing + added.Count;
+        var v4 = key.IsV4 ? new uint[capacity] : null;
+        var v6 = key.IsV4 ? null : new (ulong First, ulong Last)[capacity];
+        string?[]? profiles = null;
+        var count = 0;
+        int i = 0, a = 0;
+        while (i < existing || a < added.Count)
+        {
+            (UInt128 First, UInt128 Last, string? Profile) entry;
+            if (a == added.Count || (i < existing && CompareEntries(bucket!.Entry(i), added[a]) <= 0))
+            {
+                entry = bucket!.Entry(i++);
+                if (removed.TryGetValue(entry, out var left) && left > 0)
+                {
+                    removed[entry] = left - 1;
+                    continue;
+                }
+            }
+            else
+            {
+                entry = added[a++];
+            }
+
+            if (v4 is not null)
+            {
+                v4[count] = ((uint)(ushort)entry.First << 16) | (ushort)entry.Last;
+            }
+            else
+            {
+                v6![count] = ((ulong)entry.First, (ulong)entry.Last);
+            }
+
+            if (entry.Profile is not null)
+            {
+                (profiles ??= new string?[capacity])[count] = entry.Profile;
+            }
+
+            count++;
+        }
+
+        return count == 0 ? null
+            : count == capacity ? new AclBucket(key, v4, v6, profiles)
+            : new AclBucket(key, v4?[..count], v6?[..count], profiles?[..count]);
+    }
+
+    private static int CompareEntries((UInt128 First, UInt128 Last, string? Profile) a, (UInt128 First, UInt128 Last, string? Profile) b) =>
+        a.First != b.First ? a.First.CompareTo(b.First)
+        : a.Last != b.Last ? a.Last.CompareTo(b.Last)
+        : string.CompareOrdinal(a.Profile, b.Profile);
+
+    private (UInt128 First, UInt128 Last, string? Profile) Entry(int i)
+    {
+        var (first, last) = Range(i);
+        return (first, last, _profiles?[i]);
     }
 
     private (UInt128 First, UInt128 Last) Range(int i)
@@ -259,9 +328,9 @@ public sealed class AclInputs
                     continue;
                 }
 
-                // Additions appended, removals matched in one pass over the sorted entries (a dense bucket
-                // holds tens of thousands, and a bulk update removes thousands of them at once).
-                var entries = new List<(UInt128 First, UInt128 Last, string? Profile)>();
+                // Removals matched in one pass over the sorted entries (a dense bucket holds tens of
+                // thousands, and a bulk update removes thousands of them at once).
+                var added = new List<(UInt128 First, UInt128 Last, string? Profile)>();
                 var removals = new Dictionary<(UInt128, UInt128, string?), int>();
                 foreach (var (entry, delta) in net)
                 {
@@ -272,30 +341,18 @@ public sealed class AclInputs
 
                     for (var d = delta; d > 0; d--)
                     {
-                        entries.Add(entry);
-                    }
-                }
-
-                foreach (var entry in inputs._buckets.TryGetValue(key, out var bucket) ? bucket.Entries : [])
-                {
-                    if (removals.TryGetValue(entry, out var left) && left > 0)
-                    {
-                        removals[entry] = left - 1;
-                    }
-                    else
-                    {
-                        entries.Add(entry);
+                        added.Add(entry);
                     }
                 }
 
                 touched = true;
-                if (entries.Count == 0)
+                if (AclBucket.Merge(key, inputs._buckets.TryGetValue(key, out var bucket) ? bucket : null, added, removals) is { } merged)
                 {
-                    buckets.Remove(key);
+                    buckets.Set(key, merged);
                 }
                 else
                 {
-                    buckets.Set(key, AclBucket.Of(key, entries));
+                    buckets.Remove(key);
                 }
             }
 

@@ -26,6 +26,13 @@ public sealed class ChangeFeedOptions
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan SelfCheckInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// After applied edits, a background gen2 collection at most this often, so that the snapshots
+    /// they replaced do not pile up in memory (see <see cref="Data.ReplacedSnapshotCollector"/>); 00:00:00 leaves it to the GC.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan CollectReplacedSnapshots { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often this instance deletes feed rows past <see cref="Retention"/> (any instance may; the delete is idempotent).</summary>
     public TimeSpan TrimInterval => TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, Retention.Ticks / 4));
 }

@@ -18,17 +18,19 @@ public sealed partial class SnapshotWarmup : BackgroundService
     private readonly SnapshotHolder _holder;
     private readonly IEnumerable<ISnapshotWarmer> _warmers;
     private readonly TimeProvider _time;
+    private readonly ReplacedSnapshotCollector _collector;
     private readonly ILogger<SnapshotWarmup> _logger;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock _lock = new();
     private Snapshot? _warmed;
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public SnapshotWarmup(SnapshotHolder holder, IEnumerable<ISnapshotWarmer> warmers, TimeProvider time, ILogger<SnapshotWarmup> logger)
+    public SnapshotWarmup(SnapshotHolder holder, IEnumerable<ISnapshotWarmer> warmers, TimeProvider time, ReplacedSnapshotCollector collector, ILogger<SnapshotWarmup> logger)
     {
         _holder = holder;
         _warmers = warmers;
         _time = time;
+        _collector = collector;
         _logger = logger;
         holder.Swapped += (_, _) => _wake.Writer.TryWrite(true);
     }
@@ -110,6 +112,8 @@ public sealed partial class SnapshotWarmup : BackgroundService
                 var started = _time.GetTimestamp();
                 await Task.Run(() => Warm(current), stoppingToken);
                 var took = _time.GetElapsedTime(started);
+                // The snapshots this one replaced, and their documents, are garbage from here on.
+                _collector.SnapshotsReplaced();
                 // While edits keep coming, acl.conf at a million rules would otherwise be rebuilt back to
                 // back on one core: leave twice the build time free (a lone edit is built at once).
                 await Task.Delay(took * 2 < LongestPause ? took * 2 : LongestPause, _time, stoppingToken);

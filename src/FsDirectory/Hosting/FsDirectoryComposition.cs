@@ -40,6 +40,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<SnapshotPatcher>();
         services.AddSingleton<SnapshotHolder>();
         services.AddSingleton<ReloadStatus>();
+        services.AddSingleton<ReplacedSnapshotCollector>();
         services.AddSingleton<SnapshotWarmup>();
         services.AddSingleton<SnapshotReloader>();
         services.AddSingleton<SnapshotSelfCheck>();

@@ -43,6 +43,8 @@ public sealed class FsDirectoryMetrics
             new CounterConfiguration { LabelNames = ["result"] });
         SelfCheckDifferences = factory.CreateCounter("fsdir_snapshot_self_check_differences_total", "Rows the self-check found different from the live snapshot.");
         FeedRowsTrimmed = factory.CreateCounter("fsdir_change_feed_rows_trimmed_total", "Change-feed rows deleted by this instance after ChangeFeed:Retention.");
+        ReplacedSnapshotCollections = factory.CreateCounter("fsdir_replaced_snapshot_collections_total",
+            "Background gen2 collections started after applied edits, so that replaced snapshots do not pile up in memory (ChangeFeed:CollectReplacedSnapshots).");
 
         var age = factory.CreateGauge("fsdir_snapshot_age_seconds", "Seconds since the snapshot being served was loaded (absent data: -1).");
         var version = factory.CreateGauge("fsdir_snapshot_version", "Sequence number of the snapshot being served (0 before the first load).");
@@ -96,6 +98,8 @@ public sealed class FsDirectoryMetrics
     public Counter SelfCheckDifferences { get; }
 
     public Counter FeedRowsTrimmed { get; }
+
+    public Counter ReplacedSnapshotCollections { get; }
 
     /// <summary>A rebuild reason as a metric label: FeedTrimmed is feed_trimmed.</summary>
     public static string Label(RebuildReason reason) =>

@@ -46,6 +46,9 @@ public sealed class FsXmlWriter
 
     public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
 
+    /// <summary>Forgets what was written and keeps the buffer, for a scratch writer whose parts are copied out one by one.</summary>
+    public void Reset() => _buffer.ResetWrittenCount();
+
     public override string ToString() => Encoding.UTF8.GetString(_buffer.WrittenSpan);
 
     /// <summary>Writes <c>&lt;name</c>; follow with <see cref="Attr(string, string?, Dollar)"/> calls and <see cref="Open"/> or <see cref="Close"/>.</summary>

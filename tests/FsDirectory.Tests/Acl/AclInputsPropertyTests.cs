@@ -3,7 +3,7 @@ using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Data;
 using FsDirectory.FreeSwitch;
-using Microsoft.Extensions.Options;
+using FsDirectory.Tests.Infrastructure;
 
 namespace FsDirectory.Tests.Acl;
 
@@ -32,9 +32,9 @@ public sealed class AclInputsPropertyTests
     public void Acl_conf_from_edited_buckets_lists_exactly_the_aggregated_networks_of_every_profile(int seed)
     {
         var random = new Random(seed);
-        var builder = new SnapshotBuilder(new Monitor<FreeSwitchOptions>(new FreeSwitchOptions()), TimeProvider.System);
+        var builder = new SnapshotBuilder(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()), TimeProvider.System);
         var patcher = new SnapshotPatcher(TimeProvider.System);
-        var acl = new AclConfAnswers(new Monitor<AclOptions>(new AclOptions()));
+        var acl = new AclConfAnswers(new FixedOptions<AclOptions>(new AclOptions()));
         var rows = Enumerable.Range(1, random.Next(0, 12)).ToDictionary(id => id, id => Row(random, id));
         var snapshot = builder.Build(Data(rows.Values), 1);
         AssertSameAsAggregation(acl, snapshot, $"seed {seed}, built whole");
@@ -73,7 +73,7 @@ public sealed class AclInputsPropertyTests
         // Earlier snapshots still serve their own acl.conf: edits never change a shared bucket.
         foreach (var earlier in history.Take(5))
         {
-            AssertSameAsAggregation(new AclConfAnswers(new Monitor<AclOptions>(new AclOptions())), earlier.Copy(earlier.FeedPosition, keepAnswers: false), $"seed {seed}, earlier snapshot {earlier.Version}");
+            AssertSameAsAggregation(new AclConfAnswers(new FixedOptions<AclOptions>(new AclOptions())), earlier.Copy(earlier.FeedPosition, keepAnswers: false), $"seed {seed}, earlier snapshot {earlier.Version}");
         }
     }
 
@@ -116,13 +116,4 @@ public sealed class AclInputsPropertyTests
         Gateways = [],
         DefaultSipProfileSetting = null,
     };
-
-    private sealed class Monitor<T>(T value) : IOptionsMonitor<T>
-    {
-        public T CurrentValue => value;
-
-        public T Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<T, string?> listener) => null;
-    }
 }

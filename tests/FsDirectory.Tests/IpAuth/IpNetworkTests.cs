@@ -84,6 +84,31 @@ public sealed class IpNetworkTests
     }
 
     [Fact]
+    public void Ipv6_hosts_with_every_pattern_of_zero_groups_are_written_as_the_system_writes_them()
+    {
+        // Every choice of zero groups (which "::" must compress: the longest run, the first of equals,
+        // never a single group), with values that .NET writes with a dotted IPv4 tail among the others.
+        var random = new Random(5);
+        ushort[] special = [0xFFFF, 0x5EFE, 0x1, 0xABCD];
+        for (var zeros = 0; zeros < 256; zeros++)
+        {
+            for (var round = 0; round < 8; round++)
+            {
+                var bytes = new byte[16];
+                for (var g = 0; g < 8; g++)
+                {
+                    var value = (zeros >> g & 1) == 1 ? (ushort)0 : round % 2 == 0 ? special[random.Next(special.Length)] : (ushort)random.Next(1, 0x10000);
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(g * 2), value);
+                }
+
+                var address = new System.Net.IPAddress(bytes);
+                var key = new IpAddressKey(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes), IsV4: false);
+                Assert.Equal(address.ToString(), key.ToString());
+            }
+        }
+    }
+
+    [Fact]
     public void Formatting_into_a_buffer_that_is_too_small_fails_instead_of_truncating()
     {
         var network = IpNetwork.Parse("203.0.113.0/24");

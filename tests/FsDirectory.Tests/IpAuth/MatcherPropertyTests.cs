@@ -3,7 +3,7 @@ using FsDirectory.Acl;
 using FsDirectory.Data;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
-using Microsoft.Extensions.Options;
+using FsDirectory.Tests.Infrastructure;
 
 namespace FsDirectory.Tests.IpAuth;
 
@@ -670,13 +670,4 @@ public sealed class MatcherPropertyTests
     private static string Describe(IpRule? rule) => rule is null
         ? "(none)"
         : $"{rule.Id} [{rule.Network} prefix '{rule.Prefix}' profile {rule.Profile ?? "(any)"}]";
-
-    private sealed class FixedOptions<T>(T value) : IOptionsMonitor<T>
-    {
-        public T CurrentValue => value;
-
-        public T Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<T, string?> listener) => null;
-    }
 }

@@ -1,0 +1,40 @@
+using FsDirectory.ChangeFeed;
+using FsDirectory.Data;
+using FsDirectory.Metrics;
+using FsDirectory.Tests.EventSocket;
+using FsDirectory.Tests.Infrastructure;
+
+namespace FsDirectory.Tests.Data;
+
+public sealed class ReplacedSnapshotCollectorTests
+{
+    [Fact]
+    public async Task Replaced_snapshots_start_a_background_gen2_collection_at_most_once_per_interval()
+    {
+        var clock = new ManualClock();
+        var metrics = new FsDirectoryMetrics(new SnapshotHolder(), new ReloadStatus(), clock);
+        var collector = new ReplacedSnapshotCollector(
+            new FixedOptions<ChangeFeedOptions>(new ChangeFeedOptions { CollectReplacedSnapshots = TimeSpan.FromSeconds(5) }), metrics, clock);
+        var gen2 = GC.CollectionCount(2);
+
+        Assert.True(collector.SnapshotsReplaced());
+        await Eventually.TrueAsync(() => GC.CollectionCount(2) > gen2, TimeSpan.FromSeconds(30), "a gen2 collection");
+        clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.False(collector.SnapshotsReplaced());
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(collector.SnapshotsReplaced());
+        Assert.Equal(2, metrics.ReplacedSnapshotCollections.Value);
+    }
+
+    [Fact]
+    public void With_a_zero_interval_collections_are_left_to_the_runtime()
+    {
+        var clock = new ManualClock();
+        var metrics = new FsDirectoryMetrics(new SnapshotHolder(), new ReloadStatus(), clock);
+        var collector = new ReplacedSnapshotCollector(
+            new FixedOptions<ChangeFeedOptions>(new ChangeFeedOptions { CollectReplacedSnapshots = TimeSpan.Zero }), metrics, clock);
+
+        Assert.False(collector.SnapshotsReplaced());
+        Assert.Equal(0, metrics.ReplacedSnapshotCollections.Value);
+    }
+}
