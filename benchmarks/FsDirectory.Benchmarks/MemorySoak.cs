@@ -18,7 +18,8 @@ internal readonly record struct SoakMarker(long Value);
 /// collection). With DOTNET_gcServer=1 and an EventPipe allocation trace
 /// (DOTNET_EnableEventPipe=1, DOTNET_EventPipeConfig=Microsoft-Windows-DotNETRuntime:0x1:5), it
 /// shows where the garbage of an edit comes from; that is how the large-object garbage of acl.conf
-/// builds was found (BENCHMARKS.md).
+/// builds was found (BENCHMARKS.md). SOAK_BGC=N starts a background gen2 collection every N edits,
+/// as the service's ReplacedSnapshotCollector does.
 /// </summary>
 public static class MemorySoak
 {
