@@ -61,6 +61,19 @@ public static class MemorySoak
             }
         }
 
+        // What one background collection of this heap costs: CPU (on the GC's own threads) and pauses.
+        var index = GC.GetGCMemoryInfo(GCKind.Background).Index;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var paused = GC.GetTotalPauseDuration();
+        var clock = Stopwatch.StartNew();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false, compacting: false);
+        while (GC.GetGCMemoryInfo(GCKind.Background).Index == index)
+        {
+            Thread.Sleep(1);
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"one background gen2 collection: {clock.ElapsedMilliseconds} ms, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:F0} ms CPU, {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F1} ms of pauses"));
         GC.KeepAlive(snapshot);
         return 0;
     }
