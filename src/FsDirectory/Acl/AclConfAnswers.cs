@@ -101,14 +101,14 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
     private static void WriteNetworks(Parts parts, string list, List<string> lists, ArraySegment<AclBucket> buckets, IReadOnlyList<(IpNetwork Network, string? Profile)> wide)
     {
         var blocks = wide.Where(w => w.Profile is null || w.Profile == list).Select(static w => w.Network).ToList();
-        blocks.Sort(static (a, b) => a.IsV4 != b.IsV4 ? (a.IsV4 ? -1 : 1) : a.First.CompareTo(b.First));
+        blocks.Sort(AddressOrder);
         var run = new BlockRun(parts);
         var next = 0;
         foreach (var bucket in buckets)
         {
             var network = bucket.Key.Network;
             // A wide network starting at or before the bucket is aligned wider than it: it contains the bucket or lies before it.
-            for (; next < blocks.Count && StartsBy(blocks[next], network); next++)
+            for (; next < blocks.Count && AddressOrder(blocks[next], network) <= 0; next++)
             {
                 run.Add(blocks[next]);
             }
@@ -133,7 +133,8 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
         run.Write();
     }
 
-    private static bool StartsBy(IpNetwork block, IpNetwork network) => block.IsV4 != network.IsV4 ? block.IsV4 : block.First <= network.First;
+    /// <summary>IPv4 first, then by first address: the order of the sorted buckets.</summary>
+    private static int AddressOrder(IpNetwork a, IpNetwork b) => a.IsV4 != b.IsV4 ? (a.IsV4 ? -1 : 1) : a.First.CompareTo(b.First);
 
     /// <summary>Blocks given in address order, merged while they overlap or touch, and written as the fewest CIDRs once the run ends.</summary>
     private sealed class BlockRun(Parts parts)

@@ -68,15 +68,8 @@ public sealed class AclBucket
     }
 
     /// <summary>A bucket of the given entries (any order; they must all lie in the bucket).</summary>
-    public static AclBucket Of(AclBucketKey key, List<(UInt128 First, UInt128 Last, string? Profile)> entries)
-    {
-        // Sorted by address, then profile: the same entries always make the same bucket.
-        entries.Sort(CompareEntries);
-        var profiles = entries.Exists(static e => e.Profile is not null) ? entries.Select(static e => e.Profile).ToArray() : null;
-        return key.IsV4
-            ? new AclBucket(key, [.. entries.Select(static e => ((uint)(ushort)e.First << 16) | (ushort)e.Last)], null, profiles)
-            : new AclBucket(key, null, [.. entries.Select(static e => ((ulong)e.First, (ulong)e.Last))], profiles);
-    }
+    public static AclBucket Of(AclBucketKey key, List<(UInt128 First, UInt128 Last, string? Profile)> entries) =>
+        Merge(key, null, entries, removed: null) ?? throw new ArgumentException("a bucket needs at least one entry", nameof(entries));
 
     /// <summary>The nodes this bucket contributes to <paramref name="list"/>; fragments of lists not in <paramref name="lists"/> are let go.</summary>
     public AclFragment FragmentFor(string list, IReadOnlyCollection<string> lists)
@@ -109,12 +102,13 @@ public sealed class AclBucket
     }
 
     /// <summary>
-    /// This bucket with <paramref name="added"/> entries added and <paramref name="removed"/> taken
-    /// out (each as many times as counted), or null when none is left. Merged in one pass into arrays
+    /// This bucket (null: a new one) with <paramref name="added"/> entries added and <paramref name="removed"/>
+    /// taken out (each as many times as counted), or null when none is left. Entries are sorted by
+    /// address, then profile, so the same entries always make the same bucket. Merged in one pass into arrays
     /// of the final size: a dense bucket holds a hundred thousand entries, and an edit of one of its
     /// rules must not copy them through lists of 40-byte tuples.
     /// </summary>
-    public static AclBucket? Merge(AclBucketKey key, AclBucket? bucket, List<(UInt128 First, UInt128 Last, string? Profile)> added, Dictionary<(UInt128, UInt128, string?), int> removed)
+    public static AclBucket? Merge(AclBucketKey key, AclBucket? bucket, List<(UInt128 First, UInt128 Last, string? Profile)> added, Dictionary<(UInt128, UInt128, string?), int>? removed)
     {
         added.Sort(CompareEntries);
         var existing = bucket?.Count ?? 0;
@@ -130,7 +124,7 @@ public sealed class AclBucket
             if (a == added.Count || (i < existing && CompareEntries(bucket!.Entry(i), added[a]) <= 0))
             {
                 entry = bucket!.Entry(i++);
-                if (removed.TryGetValue(entry, out var left) && left > 0)
+                if (removed is not null && removed.TryGetValue(entry, out var left) && left > 0)
                 {
                     removed[entry] = left - 1;
                     continue;
