@@ -89,13 +89,8 @@ public static class BenchData
         Id = spec.Id,
         Name = "bench " + spec.Id.ToString(CultureInfo.InvariantCulture),
         Network = spec.Network,
-        AccountId = spec.AccountId,
-        AccountCode = AccountNumber(spec.AccountId),
-        ResellerId = 0,
-        PricelistId = 1,
         Prefix = spec.Prefix,
-        Context = "default",
-        Profile = null,
+        Terms = new RuleTerms { AccountId = spec.AccountId, AccountCode = AccountNumber(spec.AccountId), ResellerId = 0, PricelistId = 1, Context = "default", Profile = null },
     };
 
     public static string AccountNumber(int accountId) => (1_000_000_000 + accountId).ToString(CultureInfo.InvariantCulture);

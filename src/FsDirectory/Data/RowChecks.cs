@@ -318,13 +318,16 @@ public sealed class RowChecks(IdCollection<AccountRow> accounts, ProfileState pr
             Id = row.Id,
             Name = row.Name ?? string.Empty,
             Network = network.Value,
-            AccountId = account.Id,
-            AccountCode = accountCode,
-            ResellerId = row.ResellerId != 0 ? row.ResellerId : account.ResellerId ?? 0,
-            PricelistId = row.PricelistId != 0 ? row.PricelistId : account.PricelistId,
             Prefix = prefix,
-            Context = context,
-            Profile = profile,
+            Terms = new RuleTerms
+            {
+                AccountId = account.Id,
+                AccountCode = accountCode,
+                ResellerId = row.ResellerId != 0 ? row.ResellerId : account.ResellerId ?? 0,
+                PricelistId = row.PricelistId != 0 ? row.PricelistId : account.PricelistId,
+                Context = context,
+                Profile = profile,
+            },
         }, null);
     }
 
@@ -394,12 +397,12 @@ public sealed class RowChecks(IdCollection<AccountRow> accounts, ProfileState pr
 
     /// <summary>
     /// A new rule, or the previous object when nothing differs (so snapshots share it), with its
-    /// strings shared through <paramref name="strings"/> otherwise.
+    /// strings and terms shared through <paramref name="strings"/> otherwise.
     /// </summary>
     public static IpRule Reuse(IpRule rule, IpRule? previous, StringPool strings) =>
         previous is not null && previous.Equals(rule)
             ? previous
-            : rule with { Name = strings.Share(rule.Name), Prefix = strings.Share(rule.Prefix), Context = strings.Share(rule.Context) };
+            : rule with { Name = strings.Share(rule.Name), Prefix = strings.Share(rule.Prefix), Terms = strings.Share(rule.Terms) };
 
     public static Device Reuse(Device device, Device? previous) =>
         previous is not null && previous.SameAs(device) ? previous : device;

@@ -25,7 +25,19 @@ public readonly record struct IpNetwork : ISpanFormattable
         IsV4 = isV4;
     }
 
+    internal IpNetwork(ulong high, ulong low, int prefixLength, bool isV4)
+    {
+        _high = high;
+        _low = low;
+        PrefixLength = prefixLength;
+        IsV4 = isV4;
+    }
+
     public UInt128 Bits => new(_high, _low);
+
+    internal ulong High => _high;
+
+    internal ulong Low => _low;
 
     public int PrefixLength { get; }
 

@@ -7,8 +7,8 @@ public sealed class IpRuleAnalysisTests
 {
     private static IpRule Rule(int id, string network, int account, string prefix = "", string? profile = "default") => new()
     {
-        Id = id, Name = $"r{id}", Network = IpNetwork.Parse(network), AccountId = account, AccountCode = $"a{account}",
-        ResellerId = 0, PricelistId = 0, Prefix = prefix, Context = "default", Profile = profile,
+        Id = id, Name = $"r{id}", Network = IpNetwork.Parse(network), Prefix = prefix,
+        Terms = new RuleTerms { AccountId = account, AccountCode = $"a{account}", ResellerId = 0, PricelistId = 0, Context = "default", Profile = profile },
     };
 
     [Fact]

@@ -131,7 +131,7 @@ public sealed class MatcherPropertyTests
                             {
                                 Network = random.Next(2) == 0 ? RandomNetwork(random) : live[random.Next(live.Count)].Network,
                                 Prefix = PrefixPool[random.Next(PrefixPool.Length)],
-                                Profile = ProfilePool[random.Next(ProfilePool.Length)],
+                                Terms = live[pick].Terms with { Profile = ProfilePool[random.Next(ProfilePool.Length)] },
                             };
                             editor.Remove(live[pick]);
                             editor.Add(moved);
@@ -570,13 +570,16 @@ public sealed class MatcherPropertyTests
         Id = id,
         Name = $"rule {id}",
         Network = network,
-        AccountId = id,
-        AccountCode = id.ToString(CultureInfo.InvariantCulture),
-        ResellerId = 0,
-        PricelistId = 1,
         Prefix = prefix,
-        Context = "default",
-        Profile = profile,
+        Terms = new RuleTerms
+        {
+            AccountId = id,
+            AccountCode = id.ToString(CultureInfo.InvariantCulture),
+            ResellerId = 0,
+            PricelistId = 1,
+            Context = "default",
+            Profile = profile,
+        },
     };
 
     // Small address pools so that networks nest, coincide and neighbour each other.
