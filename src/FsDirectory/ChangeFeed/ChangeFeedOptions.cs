@@ -28,7 +28,8 @@ public sealed class ChangeFeedOptions
 
     /// <summary>
     /// After applied edits, a background gen2 collection at most this often, so that the snapshots
-    /// they replaced do not pile up in memory (see <see cref="Data.ReplacedSnapshotCollector"/>); 00:00:00 leaves it to the GC.
+    /// they replaced do not pile up in memory; edits that come sooner are collected when the interval
+    /// is up (see <see cref="Data.ReplacedSnapshotCollector"/>). 00:00:00 leaves it to the GC.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan CollectReplacedSnapshots { get; set; } = TimeSpan.FromSeconds(5);

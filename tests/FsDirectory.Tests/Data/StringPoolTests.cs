@@ -1,4 +1,5 @@
 using FsDirectory.Data;
+using FsDirectory.IpAuth;
 
 namespace FsDirectory.Tests.Data;
 
@@ -31,4 +32,38 @@ public sealed class StringPoolTests
         Assert.Equal(["1", "2"], sharedA.Select(f => f.Value));
         Assert.Equal("3", sharedB[0].Value);
     }
+
+    [Fact]
+    public void Rules_with_equal_terms_share_one_terms_object_and_keep_their_own_address_and_values()
+    {
+        var pool = new StringPool();
+        var a = Shared(pool, 1, "default");
+        var b = Shared(pool, 2, "default");
+        var c = Shared(pool, 3, "routing");
+
+        Assert.Same(a.Terms, b.Terms);
+        Assert.NotSame(a.Terms, c.Terms);
+        Assert.Same(a.AccountCode, c.AccountCode);
+        Assert.Equal(("routing", 7, "1000000007"), (c.Context, c.AccountId, c.AccountCode));
+        Assert.Equal(IpNetwork.Parse("192.0.2.2/32"), b.Network);
+        Assert.Equal(IpNetwork.Parse("192.0.2.3/32"), c.Network);
+    }
+
+    // Each rule gets its own strings, as the database driver gives them.
+    private static IpRule Shared(StringPool pool, int id, string context) => RowChecks.Reuse(new IpRule
+    {
+        Id = id,
+        Name = $"r{id}",
+        Network = IpNetwork.Parse($"192.0.2.{id}/32"),
+        Prefix = string.Empty,
+        Terms = new RuleTerms
+        {
+            AccountId = 7,
+            AccountCode = new string("1000000007".AsSpan()),
+            ResellerId = 0,
+            PricelistId = 1,
+            Context = new string(context.AsSpan()),
+            Profile = null,
+        },
+    }, previous: null, pool);
 }
