@@ -147,7 +147,7 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
 
         public void Add(IpNetwork block)
         {
-            if (_open && block.IsV4 == _isV4 && (block.First <= _last || (_last != UInt128.MaxValue && block.First == _last + 1)))
+            if (_open && block.IsV4 == _isV4 && CidrAggregator.Continues(_last, block.First))
             {
                 _last = UInt128.Max(_last, block.Last);
                 return;

@@ -118,12 +118,19 @@ public sealed class AclBucket
         string?[]? profiles = null;
         var count = 0;
         int i = 0, a = 0;
+        // The bucket's next entry, unpacked once however many added entries go before it.
+        var kept = existing > 0 ? bucket!.Entry(0) : default;
         while (i < existing || a < added.Count)
         {
             (UInt128 First, UInt128 Last, string? Profile) entry;
-            if (a == added.Count || (i < existing && CompareEntries(bucket!.Entry(i), added[a]) <= 0))
+            if (a == added.Count || (i < existing && CompareEntries(kept, added[a]) <= 0))
             {
-                entry = bucket!.Entry(i++);
+                entry = kept;
+                if (++i < existing)
+                {
+                    kept = bucket!.Entry(i);
+                }
+
                 if (removed is not null && removed.TryGetValue(entry, out var left) && left > 0)
                 {
                     removed[entry] = left - 1;

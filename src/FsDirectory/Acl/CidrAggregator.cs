@@ -91,8 +91,7 @@ public static class CidrAggregator
             while (i < _v6Count)
             {
                 var (first, last) = _v6[i++];
-                // Guarding the +1 at the top of the address space.
-                while (i < _v6Count && (_v6[i].First <= last || (last != UInt128.MaxValue && _v6[i].First == last + 1)))
+                while (i < _v6Count && Continues(last, _v6[i].First))
                 {
                     last = UInt128.Max(last, _v6[i++].Last);
                 }
@@ -101,6 +100,10 @@ public static class CidrAggregator
             }
         }
     }
+
+    /// <summary>Whether a range starting at <paramref name="first"/> overlaps or directly follows one ending at <paramref name="last"/> (one range with it).</summary>
+    internal static bool Continues(UInt128 last, UInt128 first) =>
+        first <= last || (last != UInt128.MaxValue && first == last + 1); // guarding the +1 at the top of the address space
 
     /// <summary>Splits [first, last] into the fewest aligned CIDR blocks.</summary>
     internal static void EmitRange(Action<IpNetwork> emit, UInt128 first, UInt128 last, int width, bool isV4)

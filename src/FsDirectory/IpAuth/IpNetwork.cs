@@ -18,11 +18,8 @@ public readonly record struct IpNetwork : ISpanFormattable
     private readonly ulong _low;
 
     public IpNetwork(UInt128 bits, int prefixLength, bool isV4)
+        : this((ulong)(bits >> 64), (ulong)bits, prefixLength, isV4)
     {
-        _high = (ulong)(bits >> 64);
-        _low = (ulong)bits;
-        PrefixLength = prefixLength;
-        IsV4 = isV4;
     }
 
     internal IpNetwork(ulong high, ulong low, int prefixLength, bool isV4)
