@@ -402,7 +402,7 @@ public sealed class RowChecks(IdCollection<AccountRow> accounts, ProfileState pr
     public static IpRule Reuse(IpRule rule, IpRule? previous, StringPool strings) =>
         previous is not null && previous.Equals(rule)
             ? previous
-            : rule with { Name = strings.Share(rule.Name), Prefix = strings.Share(rule.Prefix), Terms = strings.Share(rule.Terms) };
+            : rule.Sharing(strings.ShareName(rule.Name), strings.Share(rule.Prefix), strings.Share(rule.Terms));
 
     public static Device Reuse(Device device, Device? previous) =>
         previous is not null && previous.SameAs(device) ? previous : device;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using FsDirectory.Collections;
 using FsDirectory.IpAuth;
 
 namespace FsDirectory.Data;
@@ -13,12 +14,16 @@ public sealed class StringPool
 {
     private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
     private readonly Dictionary<RuleTerms, RuleTerms> _terms = [];
+    private readonly PackedText.Writer _names = new();
 
     public RuleTerms Share(RuleTerms terms)
     {
         ref var copy = ref CollectionsMarshal.GetValueRefOrAddDefault(_terms, terms, out _);
         return copy ??= terms with { AccountCode = Share(terms.AccountCode), Context = Share(terms.Context) };
     }
+
+    /// <summary>Where the name is packed: equal names once, beside the others of this build.</summary>
+    public (byte[] Block, int Offset) ShareName(string name) => _names.Add(name);
 
     public string Share(string value)
     {

@@ -49,8 +49,27 @@ public sealed class StringPoolTests
         Assert.Equal(IpNetwork.Parse("192.0.2.3/32"), c.Network);
     }
 
+    [Fact]
+    public void Shared_rules_keep_their_names_and_equal_the_rules_they_were_made_from()
+    {
+        var pool = new StringPool();
+        var made = Enumerable.Range(1, 3).Select(id => Made(id, "default")).ToList();
+        var shared = made.Select(rule => RowChecks.Reuse(rule, previous: null, pool)).ToList();
+
+        Assert.Equal(["r1", "r2", "r3"], shared.Select(r => r.Name));
+        Assert.Equal(made, shared);
+        Assert.Equal(made.Select(r => r.GetHashCode()), shared.Select(r => r.GetHashCode()));
+        Assert.NotEqual(shared[0], shared[0] with { Name = "r1 " });
+        Assert.NotEqual(shared[0], shared[0] with { Network = IpNetwork.Parse("192.0.2.0/31") });
+
+        // Unchanged rules come back as the previous object, so snapshots keep sharing them.
+        Assert.Same(shared[1], RowChecks.Reuse(Made(2, "default"), shared[1], new StringPool()));
+    }
+
     // Each rule gets its own strings, as the database driver gives them.
-    private static IpRule Shared(StringPool pool, int id, string context) => RowChecks.Reuse(new IpRule
+    private static IpRule Shared(StringPool pool, int id, string context) => RowChecks.Reuse(Made(id, context), previous: null, pool);
+
+    private static IpRule Made(int id, string context) => new()
     {
         Id = id,
         Name = $"r{id}",
@@ -65,5 +84,5 @@ public sealed class StringPoolTests
             Context = new string(context.AsSpan()),
             Profile = null,
         },
-    }, previous: null, pool);
+    };
 }
