@@ -29,9 +29,6 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
             p => CidrAggregator.Aggregate(snapshot.UsableRules.Where(r => r.AppliesToProfile(p.Name)).Select(r => r.Network)),
             StringComparer.Ordinal);
 
-    /// <summary>The longest a node line can be (<c>&lt;node type="allow" cidr="…"/&gt;</c>, IPv4 up to 18 characters, IPv6 up to 43).</summary>
-    public static int NodeLineLength(bool isV4) => 29 + (isV4 ? 18 : 43);
-
     public static void WriteNode(FsXmlWriter xml, IpNetwork network) =>
         xml.Start("node").Attr("type", "allow").Attr("cidr", network).Close();
 
@@ -201,7 +198,7 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
             }
         }
 
-        public void Add(byte[] fragment)
+        public void Add(ReadOnlyMemory<byte> fragment)
         {
             if (fragment.Length == 0)
             {

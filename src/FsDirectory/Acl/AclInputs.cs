@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using FsDirectory.Collections;
 using FsDirectory.IpAuth;
-using FsDirectory.Xml;
 
 namespace FsDirectory.Acl;
 
@@ -24,8 +23,8 @@ public readonly record struct AclBucketKey(bool IsV4, ulong Bits)
     public static int Compare(AclBucketKey a, AclBucketKey b) => a.IsV4 != b.IsV4 ? (a.IsV4 ? -1 : 1) : a.Bits.CompareTo(b.Bits);
 }
 
-/// <summary>The nodes one bucket contributes to one list, written once; <see cref="Full"/>: the bucket is covered whole (it may merge with its neighbours).</summary>
-public sealed record AclFragment(byte[] Xml, bool Full);
+/// <summary>The nodes one bucket contributes to one list, worked out once and kept packed (<see cref="PackedNodes"/>); <see cref="Full"/>: the bucket is covered whole (it may merge with its neighbours).</summary>
+public sealed record AclFragment(ReadOnlyMemory<byte> Xml, bool Full);
 
 /// <summary>
 /// The networks of one bucket's usable rules, each with the profile it applies on (null: every
@@ -213,16 +212,10 @@ public sealed class AclBucket
 
         if (cover.Count == 1 && cover[0] == Key.Network)
         {
-            return new AclFragment([], Full: true);
+            return new AclFragment(ReadOnlyMemory<byte>.Empty, Full: true);
         }
 
-        var xml = FsXmlWriter.Fragment(cover.Count * AclConfAnswers.NodeLineLength(Key.IsV4));
-        foreach (var network in cover)
-        {
-            AclConfAnswers.WriteNode(xml, network);
-        }
-
-        return new AclFragment(xml.WrittenMemory.ToArray(), Full: false);
+        return new AclFragment(cover.Count == 0 ? ReadOnlyMemory<byte>.Empty : PackedNodes.Of(Key, cover).Part, Full: false);
     }
 }
 

@@ -39,9 +39,19 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
     public byte[] Sha256()
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var scratch = new ArrayBufferWriter<byte>();
         foreach (var part in _parts ?? XmlParts.Of(_body))
         {
-            hash.AppendData(part.Span);
+            if (PackedXmlPart.IsPacked(part))
+            {
+                scratch.ResetWrittenCount();
+                PackedXmlPart.WriteTo(part, scratch);
+                hash.AppendData(scratch.WrittenSpan);
+            }
+            else
+            {
+                hash.AppendData(part.Span);
+            }
         }
 
         return hash.GetHashAndReset();
@@ -75,7 +85,7 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
         var unflushed = 0;
         foreach (var part in _parts!)
         {
-            writer.Write(part.Span);
+            PackedXmlPart.WriteTo(part, writer);
             unflushed += part.Length;
             if (unflushed >= 64 * 1024)
             {
@@ -96,7 +106,7 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
         var at = 0;
         foreach (var part in _parts!)
         {
-            part.Span.CopyTo(joined.AsSpan(at));
+            PackedXmlPart.CopyTo(part, joined.AsSpan(at));
             at += part.Length;
         }
 

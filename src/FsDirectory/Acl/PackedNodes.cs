@@ -1,0 +1,103 @@
+using System.Buffers.Binary;
+using FsDirectory.IpAuth;
+using FsDirectory.Xml;
+
+namespace FsDirectory.Acl;
+
+/// <summary>
+/// One bucket's allow nodes for one list, kept as addresses (3 bytes a node for IPv4, 9 for IPv6)
+/// rather than as their node lines (about 44 bytes each): at a million rules that is a few megabytes
+/// live instead of about 30. They are written out whenever acl.conf is read: once per new snapshot
+/// for its digest, and once per fetch.
+/// </summary>
+public sealed class PackedNodes : PackedXmlPart
+{
+    // Written out through a small scratch writer, copied out each time it fills: a dense bucket has
+    // tens of thousands of nodes, and its lines must not need a buffer of their own.
+    private const int BatchLength = 16 * 1024;
+
+    [ThreadStatic]
+    private static FsXmlWriter? t_scratch;
+
+    private readonly AclBucketKey _bucket;
+
+    // Per node: the address bits below the bucket (2 bytes for IPv4, 8 for IPv6, little-endian), then the prefix length.
+    private readonly byte[] _nodes;
+
+    private PackedNodes(AclBucketKey bucket, byte[] nodes, int length)
+        : base(length)
+    {
+        _bucket = bucket;
+        _nodes = nodes;
+    }
+
+    public int Count => _nodes.Length / NodeSize(_bucket.IsV4);
+
+    /// <summary>The nodes of <paramref name="cover"/>, which all lie in <paramref name="bucket"/>, in their order.</summary>
+    public static PackedNodes Of(AclBucketKey bucket, IReadOnlyList<IpNetwork> cover)
+    {
+        var size = NodeSize(bucket.IsV4);
+        var nodes = new byte[cover.Count * size];
+        for (var i = 0; i < cover.Count; i++)
+        {
+            var network = cover[i];
+            if (!AclBucketKey.TryOf(network, out var key) || key != bucket)
+            {
+                throw new ArgumentException($"{network} is not in bucket {bucket.Network}", nameof(cover));
+            }
+
+            var node = nodes.AsSpan(i * size, size);
+            if (bucket.IsV4)
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(node, (ushort)network.Bits);
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(node, (ulong)network.Bits);
+            }
+
+            node[^1] = (byte)network.PrefixLength;
+        }
+
+        var counted = new PackedNodes(bucket, nodes, 0);
+        return new PackedNodes(bucket, nodes, counted.Write([], countOnly: true));
+    }
+
+    public IpNetwork this[int index]
+    {
+        get
+        {
+            var size = NodeSize(_bucket.IsV4);
+            var node = _nodes.AsSpan(index * size, size);
+            var low = _bucket.IsV4 ? BinaryPrimitives.ReadUInt16LittleEndian(node) : BinaryPrimitives.ReadUInt64LittleEndian(node);
+            return new IpNetwork(_bucket.Network.Bits | low, node[^1], _bucket.IsV4);
+        }
+    }
+
+    public override void WriteTo(Span<byte> destination) => Write(destination, countOnly: false);
+
+    private static int NodeSize(bool isV4) => isV4 ? 3 : 9;
+
+    private int Write(Span<byte> destination, bool countOnly)
+    {
+        var xml = t_scratch ??= FsXmlWriter.Fragment(BatchLength + 1024);
+        xml.Reset();
+        var at = 0;
+        for (var i = 0; i < Count; i++)
+        {
+            AclConfAnswers.WriteNode(xml, this[i]);
+            if (xml.WrittenMemory.Length >= BatchLength || i == Count - 1)
+            {
+                if (!countOnly)
+                {
+                    xml.WrittenMemory.Span.CopyTo(destination[at..]);
+                }
+
+                at += xml.WrittenMemory.Length;
+                xml.Reset();
+            }
+        }
+
+        return at;
+    }
+}
