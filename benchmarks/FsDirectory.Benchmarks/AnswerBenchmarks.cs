@@ -55,6 +55,19 @@ public class AclConfBenchmarks
     [Benchmark]
     public long AclConf_100k_rules() => _answers.Answer(Fresh()).Length;
 
+    /// <summary>What each new snapshot's digest costs: the document hashed as written out.</summary>
+    [Benchmark]
+    public byte[] AclConf_100k_rules_digest() => _answers.Answer(Fresh()).Sha256();
+
+    /// <summary>What a fetch costs once the document is built: writing it into the response.</summary>
+    [Benchmark]
+    public async Task<long> AclConf_100k_rules_served()
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { Response = { Body = Stream.Null } };
+        await _answers.Answer(_snapshot).ExecuteAsync(context);
+        return context.Response.ContentLength ?? 0;
+    }
+
     /// <summary>The aggregation alone, to tell it from the XML writing.</summary>
     [Benchmark]
     public int Aggregation_only_100k_rules() => AclConfAnswers.ProfileNetworks(_snapshot).Sum(l => l.Value.Count);

@@ -11,9 +11,10 @@ namespace FsDirectory.Acl;
 /// apply on that profile; and the trusted-proxy lists the profiles' <c>apply-proxy-acl</c> name
 /// (see <see cref="Proxies.TrustedProxies"/>), kept apart from the inbound lists so that a proxy's
 /// address alone never lets a call in. Built once per snapshot from the snapshot's <see cref="AclInputs"/>: every
-/// bucket the last edits did not touch brings its nodes already written, so after an edit at a
-/// million rules the ~32 MB document is put together from shared parts, not written again, and it is
-/// served as those parts rather than copied into one buffer.
+/// bucket the last edits did not touch brings its nodes already worked out and packed
+/// (<see cref="PackedNodes"/>), so after an edit at a million rules the ~32 MB document is put
+/// together from shared parts, not aggregated again, and it is served by writing those parts out
+/// rather than joining them into one buffer.
 /// </summary>
 public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnapshotWarmer
 {

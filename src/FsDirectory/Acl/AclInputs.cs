@@ -29,8 +29,8 @@ public sealed record AclFragment(ReadOnlyMemory<byte> Xml, bool Full);
 /// <summary>
 /// The networks of one bucket's usable rules, each with the profile it applies on (null: every
 /// profile), sorted by address. Immutable, and shared between snapshots while none of its rules
-/// changes; the minimal cover it contributes to each list is written on first use and kept with it,
-/// so after an edit acl.conf rewrites only the buckets the edit touched.
+/// changes; the minimal cover it contributes to each list is worked out on first use and kept with
+/// it, packed, so after an edit acl.conf aggregates again only the buckets the edit touched.
 /// </summary>
 public sealed class AclBucket
 {

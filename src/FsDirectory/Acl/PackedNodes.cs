@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using FsDirectory.IpAuth;
 using FsDirectory.Xml;
@@ -60,7 +61,7 @@ public sealed class PackedNodes : PackedXmlPart
         }
 
         var counted = new PackedNodes(bucket, nodes, 0);
-        return new PackedNodes(bucket, nodes, counted.Write([], countOnly: true));
+        return new PackedNodes(bucket, nodes, counted.Write(writer: null));
     }
 
     public IpNetwork this[int index]
@@ -74,30 +75,27 @@ public sealed class PackedNodes : PackedXmlPart
         }
     }
 
-    public override void WriteTo(Span<byte> destination) => Write(destination, countOnly: false);
+    public override void WriteTo(IBufferWriter<byte> writer) => Write(writer);
 
     private static int NodeSize(bool isV4) => isV4 ? 3 : 9;
 
-    private int Write(Span<byte> destination, bool countOnly)
+    /// <summary>Writes the lines (or only counts them, without a writer) and gives their length.</summary>
+    private int Write(IBufferWriter<byte>? writer)
     {
         var xml = t_scratch ??= FsXmlWriter.Fragment(BatchLength + 1024);
         xml.Reset();
-        var at = 0;
+        var length = 0;
         for (var i = 0; i < Count; i++)
         {
             AclConfAnswers.WriteNode(xml, this[i]);
             if (xml.WrittenMemory.Length >= BatchLength || i == Count - 1)
             {
-                if (!countOnly)
-                {
-                    xml.WrittenMemory.Span.CopyTo(destination[at..]);
-                }
-
-                at += xml.WrittenMemory.Length;
+                writer?.Write(xml.WrittenMemory.Span);
+                length += xml.WrittenMemory.Length;
                 xml.Reset();
             }
         }
 
-        return at;
+        return length;
     }
 }

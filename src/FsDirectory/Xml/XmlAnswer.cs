@@ -39,21 +39,13 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
     public byte[] Sha256()
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var scratch = new ArrayBufferWriter<byte>();
+        var hashing = new HashingWriter(hash);
         foreach (var part in _parts ?? XmlParts.Of(_body))
         {
-            if (PackedXmlPart.IsPacked(part))
-            {
-                scratch.ResetWrittenCount();
-                PackedXmlPart.WriteTo(part, scratch);
-                hash.AppendData(scratch.WrittenSpan);
-            }
-            else
-            {
-                hash.AppendData(part.Span);
-            }
+            PackedXmlPart.Write(part, hashing);
         }
 
+        hashing.Flush();
         return hash.GetHashAndReset();
     }
 
@@ -85,7 +77,7 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
         var unflushed = 0;
         foreach (var part in _parts!)
         {
-            PackedXmlPart.WriteTo(part, writer);
+            PackedXmlPart.Write(part, writer);
             unflushed += part.Length;
             if (unflushed >= 64 * 1024)
             {
@@ -102,15 +94,13 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
 
     private ReadOnlyMemory<byte> Join()
     {
-        var joined = new byte[Length];
-        var at = 0;
+        var joined = new ArrayBufferWriter<byte>((int)Length);
         foreach (var part in _parts!)
         {
-            PackedXmlPart.CopyTo(part, joined.AsSpan(at));
-            at += part.Length;
+            PackedXmlPart.Write(part, joined);
         }
 
-        return joined;
+        return joined.WrittenMemory;
     }
 
     private static ReadOnlyMemory<byte> BuildNotFound()
@@ -118,5 +108,41 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
         var xml = new FsXmlWriter(256).StartDocument("result");
         xml.Start("result").Attr("status", "not found").Close();
         return xml.EndDocument().ToArray();
+    }
+
+    /// <summary>Hashes what is written through it, a buffer at a time: a document is hashed without being joined.</summary>
+    private sealed class HashingWriter(System.Security.Cryptography.IncrementalHash hash) : IBufferWriter<byte>
+    {
+        private readonly byte[] _buffer = new byte[16 * 1024];
+        private int _used;
+
+        public void Advance(int count) => _used += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            MakeRoom(sizeHint);
+            return _buffer.AsMemory(_used);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            MakeRoom(sizeHint);
+            return _buffer.AsSpan(_used);
+        }
+
+        public void Flush()
+        {
+            hash.AppendData(_buffer, 0, _used);
+            _used = 0;
+        }
+
+        // A hint larger than the buffer gets the whole buffer: writers of large spans take them a piece at a time.
+        private void MakeRoom(int sizeHint)
+        {
+            if (_buffer.Length - _used < Math.Max(1, sizeHint))
+            {
+                Flush();
+            }
+        }
     }
 }

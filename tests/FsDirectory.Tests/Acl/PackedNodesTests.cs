@@ -30,14 +30,11 @@ public sealed class PackedNodesTests
 
         Assert.Equal(cover, Enumerable.Range(0, packed.Count).Select(i => packed[i]));
         Assert.Equal(expected.Length, packed.Length);
-        var written = new byte[packed.Length];
-        packed.WriteTo(written);
-        Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(written));
-        Assert.Equal(expected, packed.Part.Span.ToArray());
+        Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(packed.Part.Span));
 
-        // A writer that hands out small spans gets the part through a buffer of its own.
+        // A writer that hands out small spans gets it a piece at a time.
         var small = new SmallSpans();
-        PackedXmlPart.WriteTo(packed.Part, small);
+        PackedXmlPart.Write(packed.Part, small);
         Assert.Equal(expected, small.Written.ToArray());
     }
 
