@@ -4,33 +4,55 @@ using System.Text;
 namespace FsDirectory.Collections;
 
 /// <summary>
-/// Text kept as UTF-8 inside shared byte blocks, each entry preceded by its byte length (7 bits a
-/// byte). At a million rules, names held as strings cost 48 bytes and one object each for a
-/// 12-character name; packed, they cost 13 bytes and no object, so the collector also has a million
-/// fewer objects to mark. A block lives as long as anything points into it, so nothing is freed by hand.
+/// Pairs of texts kept as UTF-8 inside shared byte blocks, each text preceded by its byte length
+/// (7 bits a byte). At a million rules, a tech prefix and a name held as strings cost 40 and 48
+/// bytes and two objects; packed, 10 and 13 bytes and no object, so the collector also has a million
+/// objects fewer to mark. A block lives as long as anything points into it, so nothing is freed by hand.
 /// </summary>
 public static class PackedText
 {
     /// <summary>Blocks never grow past this, so an offset into one fits in 16 bits.</summary>
     public const int MaxBlockLength = 1 << 16;
 
-    /// <summary>One entry alone in a block of its exact size.</summary>
-    public static byte[] Alone(string value)
+    /// <summary>One pair alone in a block of its exact size.</summary>
+    public static byte[] Alone(string first, string second)
     {
-        var block = new byte[Size(value)];
-        Write(block, value);
+        var block = new byte[Size(first) + Size(second)];
+        Write(block, first, second);
         return block;
     }
 
-    /// <summary>The bytes an entry takes: its length prefix and its UTF-8.</summary>
-    public static int Size(string value)
+    /// <summary>The first (0) or second (1) text of the pair at <paramref name="offset"/>, as UTF-8.</summary>
+    public static ReadOnlySpan<byte> Utf8(byte[] block, int offset, int text)
     {
-        var length = Encoding.UTF8.GetByteCount(value);
-        return PrefixSize(length) + length;
+        var span = Text(block, ref offset);
+        return text == 0 ? span : Text(block, ref offset);
     }
 
-    /// <summary>The entry's UTF-8, without its length prefix.</summary>
-    public static ReadOnlySpan<byte> Utf8(byte[] block, int offset)
+    public static string Read(byte[] block, int offset, int text) => Encoding.UTF8.GetString(Utf8(block, offset, text));
+
+    /// <summary>The whole pair as packed: two pairs are equal exactly when these bytes are.</summary>
+    public static ReadOnlySpan<byte> Entry(byte[] block, int offset)
+    {
+        var end = offset;
+        Text(block, ref end);
+        Text(block, ref end);
+        return block.AsSpan(offset, end - offset);
+    }
+
+    private static int Size(string value)
+    {
+        var length = Encoding.UTF8.GetByteCount(value);
+        var size = 1;
+        for (var rest = (uint)length; rest >= 0x80; rest >>= 7)
+        {
+            size++;
+        }
+
+        return size + length;
+    }
+
+    private static ReadOnlySpan<byte> Text(byte[] block, scoped ref int offset)
     {
         var length = 0;
         for (var shift = 0; ; shift += 7)
@@ -39,15 +61,20 @@ public static class PackedText
             length |= (b & 0x7F) << shift;
             if (b < 0x80)
             {
-                return block.AsSpan(offset, length);
+                var text = block.AsSpan(offset, length);
+                offset += length;
+                return text;
             }
         }
     }
 
-    public static string Read(byte[] block, int offset) => Encoding.UTF8.GetString(Utf8(block, offset));
+    private static void Write(Span<byte> destination, string first, string second)
+    {
+        var at = Write(destination, first);
+        Write(destination[at..], second);
+    }
 
-    /// <summary>Writes an entry at the start of <paramref name="destination"/>, which is at least <see cref="Size"/> long.</summary>
-    public static void Write(Span<byte> destination, string value)
+    private static int Write(Span<byte> destination, string value)
     {
         var length = Encoding.UTF8.GetByteCount(value);
         var at = 0;
@@ -62,45 +89,34 @@ public static class PackedText
             destination[at++] = (byte)(rest | 0x80);
         }
 
-        Encoding.UTF8.GetBytes(value, destination[at..]);
-    }
-
-    private static int PrefixSize(int length)
-    {
-        var size = 1;
-        for (var rest = (uint)length; rest >= 0x80; rest >>= 7)
-        {
-            size++;
-        }
-
-        return size;
+        return at + Encoding.UTF8.GetBytes(value, destination[at..]);
     }
 
     /// <summary>
-    /// Packs entries into blocks that start small and double up to <see cref="MaxBlockLength"/>: a
-    /// build of a million names fills a few hundred blocks, a one-row edit one small one. Equal
-    /// entries are packed once. Not thread-safe: one per build or patch.
+    /// Packs pairs into blocks that start small and double up to <see cref="MaxBlockLength"/>: a
+    /// build of a million rules fills a few hundred blocks, a one-row edit one small one. Equal
+    /// pairs are packed once. Not thread-safe: one per build or patch.
     /// </summary>
     public sealed class Writer
     {
         private const int FirstBlockLength = 256;
 
-        private readonly Dictionary<string, (byte[] Block, int Offset)> _written = new(StringComparer.Ordinal);
+        private readonly Dictionary<(string, string), (byte[] Block, int Offset)> _written = [];
         private byte[] _block = [];
         private int _used;
 
-        public (byte[] Block, int Offset) Add(string value)
+        public (byte[] Block, int Offset) Add(string first, string second)
         {
-            ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_written, value, out var exists);
+            ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_written, (first, second), out var exists);
             if (exists)
             {
                 return entry;
             }
 
-            var size = Size(value);
+            var size = Size(first) + Size(second);
             if (size > MaxBlockLength)
             {
-                return entry = (Alone(value), 0);
+                return entry = (Alone(first, second), 0);
             }
 
             if (_used + size > _block.Length)
@@ -109,7 +125,7 @@ public static class PackedText
                 _used = 0;
             }
 
-            Write(_block.AsSpan(_used), value);
+            Write(_block.AsSpan(_used), first, second);
             entry = (_block, _used);
             _used += size;
             return entry;

@@ -14,7 +14,7 @@ public sealed class StringPool
 {
     private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
     private readonly Dictionary<RuleTerms, RuleTerms> _terms = [];
-    private readonly PackedText.Writer _names = new();
+    private readonly PackedText.Writer _texts = new();
 
     public RuleTerms Share(RuleTerms terms)
     {
@@ -22,8 +22,8 @@ public sealed class StringPool
         return copy ??= terms with { AccountCode = Share(terms.AccountCode), Context = Share(terms.Context) };
     }
 
-    /// <summary>Where the name is packed: equal names once, beside the others of this build.</summary>
-    public (byte[] Block, int Offset) ShareName(string name) => _names.Add(name);
+    /// <summary>Where a rule's tech prefix and name are packed: equal pairs once, beside the others of this build.</summary>
+    public (byte[] Block, int Offset) ShareTexts(string prefix, string name) => _texts.Add(prefix, name);
 
     public string Share(string value)
     {

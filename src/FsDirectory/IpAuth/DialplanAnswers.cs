@@ -128,7 +128,7 @@ public sealed partial class DialplanAnswers(
                     : $"no usable IP rule matches the source address and number on profile {profile}");
         }
 
-        var stripped = number[rule.Prefix.Length..];
+        var stripped = number[rule.PrefixLength..];
         if (!DialString.IsValidNumber(stripped))
         {
             return Rejected(

@@ -55,7 +55,7 @@ public sealed class IpRuleIndex
         var networks = source.IsV4 ? _v4.Containing(source.Bits) : _v6.Containing(source.Bits);
         var list = networks
             .SelectMany(n => n.All)
-            .Where(r => r.AppliesToProfile(profile) && number.StartsWith(r.Prefix, StringComparison.Ordinal))
+            .Where(r => r.AppliesToProfile(profile) && r.PrefixMatches(number))
             .ToList();
         list.Sort(IpRule.CompareByPrecedence);
         return list;
@@ -231,7 +231,7 @@ public sealed class IpRuleIndex
                 }
 
                 // Tables come longest mask first, so a shorter mask wins only with a strictly longer prefix.
-                var rule = network.Best(number, profile, best is null ? -1 : best.Prefix.Length);
+                var rule = network.Best(number, profile, best is null ? -1 : best.PrefixLength);
                 if (rule is not null)
                 {
                     best = rule;
@@ -408,7 +408,7 @@ public sealed class IpRuleIndex
             {
                 foreach (var rule in rules)
                 {
-                    if (rule.Prefix.Length <= mustBeat)
+                    if (rule.PrefixLength <= mustBeat)
                     {
                         return null;
                     }
@@ -426,7 +426,7 @@ public sealed class IpRuleIndex
         }
 
         private static bool Takes(IpRule rule, ReadOnlySpan<char> number, string? profile, int mustBeat) =>
-            rule.Prefix.Length > mustBeat && number.StartsWith(rule.Prefix, StringComparison.Ordinal) && rule.AppliesToProfile(profile);
+            rule.PrefixLength > mustBeat && rule.PrefixMatches(number) && rule.AppliesToProfile(profile);
     }
 
     /// <summary>A network shared by many accounts (an SBC told apart by tech prefix): one probe per prefix length.</summary>

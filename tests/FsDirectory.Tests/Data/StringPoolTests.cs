@@ -61,6 +61,8 @@ public sealed class StringPoolTests
         Assert.Equal(made.Select(r => r.GetHashCode()), shared.Select(r => r.GetHashCode()));
         Assert.NotEqual(shared[0], shared[0] with { Name = "r1 " });
         Assert.NotEqual(shared[0], shared[0] with { Network = IpNetwork.Parse("192.0.2.0/31") });
+        Assert.NotEqual(shared[0], shared[0] with { Prefix = "9" });
+        Assert.Equal(shared[0], shared[0] with { Prefix = "9" } with { Prefix = string.Empty });
 
         // Unchanged rules come back as the previous object, so snapshots keep sharing them.
         Assert.Same(shared[1], RowChecks.Reuse(Made(2, "default"), shared[1], new StringPool()));
