@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace FsDirectory.Collections;
@@ -95,40 +94,59 @@ public static class PackedText
     /// <summary>
     /// Packs pairs into blocks that start small and double up to <see cref="MaxBlockLength"/>: a
     /// build of a million rules fills a few hundred blocks, a one-row edit one small one. Equal
-    /// pairs are packed once. Not thread-safe: one per build or patch.
+    /// pairs are packed once, found by their bytes: a build keeps no string per pair to find them by.
+    /// Not thread-safe: one per build or patch.
     /// </summary>
     public sealed class Writer
     {
         private const int FirstBlockLength = 256;
 
-        private readonly Dictionary<(string, string), (byte[] Block, int Offset)> _written = [];
+        private readonly HashSet<(byte[] Block, int Offset)> _written = new(SameEntry.Instance);
         private byte[] _block = [];
         private int _used;
 
-        public (byte[] Block, int Offset) Add(string first, string second)
+        public (byte[] Block, int Offset) Add(string first, string second) => Add(Alone(first, second));
+
+        /// <summary>Packs a pair given as its bytes (an <see cref="Entry"/> from another block).</summary>
+        public (byte[] Block, int Offset) Add(ReadOnlySpan<byte> entry)
         {
-            ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_written, (first, second), out var exists);
-            if (exists)
+            if (entry.Length > MaxBlockLength)
             {
-                return entry;
+                return (entry.ToArray(), 0);
             }
 
-            var size = Size(first) + Size(second);
-            if (size > MaxBlockLength)
+            if (_used + entry.Length > _block.Length)
             {
-                return entry = (Alone(first, second), 0);
-            }
-
-            if (_used + size > _block.Length)
-            {
-                _block = new byte[Math.Max(size, Math.Min(MaxBlockLength, Math.Max(FirstBlockLength, _block.Length * 2)))];
+                _block = new byte[Math.Max(entry.Length, Math.Min(MaxBlockLength, Math.Max(FirstBlockLength, _block.Length * 2)))];
                 _used = 0;
             }
 
-            Write(_block.AsSpan(_used), first, second);
-            entry = (_block, _used);
-            _used += size;
-            return entry;
+            // Written where it would go, then looked up: a pair already packed leaves the space to the next one.
+            entry.CopyTo(_block.AsSpan(_used));
+            if (_written.TryGetValue((_block, _used), out var packed))
+            {
+                return packed;
+            }
+
+            packed = (_block, _used);
+            _written.Add(packed);
+            _used += entry.Length;
+            return packed;
+        }
+
+        private sealed class SameEntry : IEqualityComparer<(byte[] Block, int Offset)>
+        {
+            public static readonly SameEntry Instance = new();
+
+            public bool Equals((byte[] Block, int Offset) x, (byte[] Block, int Offset) y) =>
+                Entry(x.Block, x.Offset).SequenceEqual(Entry(y.Block, y.Offset));
+
+            public int GetHashCode((byte[] Block, int Offset) obj)
+            {
+                var hash = default(HashCode);
+                hash.AddBytes(Entry(obj.Block, obj.Offset));
+                return hash.ToHashCode();
+            }
         }
     }
 }

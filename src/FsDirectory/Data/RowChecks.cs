@@ -402,7 +402,7 @@ public sealed class RowChecks(IdCollection<AccountRow> accounts, ProfileState pr
     public static IpRule Reuse(IpRule rule, IpRule? previous, StringPool strings) =>
         previous is not null && previous.Equals(rule)
             ? previous
-            : rule.Sharing(strings.ShareTexts(rule.Prefix, rule.Name), strings.Share(rule.Terms));
+            : rule.Sharing(strings.ShareTexts(rule), strings.Share(rule.Terms));
 
     public static Device Reuse(Device device, Device? previous) =>
         previous is not null && previous.SameAs(device) ? previous : device;

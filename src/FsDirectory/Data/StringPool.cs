@@ -23,7 +23,7 @@ public sealed class StringPool
     }
 
     /// <summary>Where a rule's tech prefix and name are packed: equal pairs once, beside the others of this build.</summary>
-    public (byte[] Block, int Offset) ShareTexts(string prefix, string name) => _texts.Add(prefix, name);
+    public (byte[] Block, int Offset) ShareTexts(IpRule rule) => _texts.Add(rule.PackedTexts);
 
     public string Share(string value)
     {

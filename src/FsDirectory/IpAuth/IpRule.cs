@@ -60,6 +60,9 @@ public sealed record IpRule
 
     public int PrefixLength => (int)(_packed >> 25);
 
+    /// <summary>The prefix and name as packed, to be packed again beside other rules' (<see cref="PackedText.Writer"/>).</summary>
+    internal ReadOnlySpan<byte> PackedTexts => PackedText.Entry(_texts, TextsOffset);
+
     private (byte[] Block, int Offset) Texts
     {
         init
@@ -129,7 +132,7 @@ public sealed record IpRule
         other is not null
         && (ReferenceEquals(this, other)
             || (Id == other.Id && _high == other._high && _low == other._low && (_packed >> 16) == (other._packed >> 16)
-                && Terms.Equals(other.Terms) && PackedText.Entry(_texts, TextsOffset).SequenceEqual(PackedText.Entry(other._texts, other.TextsOffset))));
+                && Terms.Equals(other.Terms) && PackedTexts.SequenceEqual(other.PackedTexts)));
 
     public override int GetHashCode() => HashCode.Combine(Id, _high, _low, _packed >> 16);
 }
