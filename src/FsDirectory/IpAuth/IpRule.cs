@@ -99,7 +99,7 @@ public sealed record IpRule
     }
 
     /// <summary>This rule with its prefix and name packed where <paramref name="texts"/> says, and its terms replaced by equal shared ones.</summary>
-    public IpRule Sharing((byte[] Block, int Offset) texts, RuleTerms terms) =>
+    internal IpRule Sharing((byte[] Block, int Offset) texts, RuleTerms terms) =>
         this with { Texts = texts, Terms = terms };
 
     public int AccountId => Terms.AccountId;
