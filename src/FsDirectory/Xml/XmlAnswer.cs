@@ -94,7 +94,7 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
 
     private ReadOnlyMemory<byte> Join()
     {
-        var joined = new ArrayBufferWriter<byte>((int)Length);
+        var joined = new ArrayBufferWriter<byte>(Math.Max(1, (int)Length));
         foreach (var part in _parts!)
         {
             PackedXmlPart.Write(part, joined);
