@@ -32,7 +32,7 @@ public sealed class PackedNodes : PackedXmlPart
         _nodes = nodes;
     }
 
-    public int Count => _nodes.Length / NodeSize(_bucket.IsV4);
+    public int Count => NodeCount(_bucket, _nodes);
 
     /// <summary>The nodes of <paramref name="cover"/>, which all lie in <paramref name="bucket"/>, in their order.</summary>
     public static PackedNodes Of(AclBucketKey bucket, IReadOnlyList<IpNetwork> cover)
@@ -60,35 +60,36 @@ public sealed class PackedNodes : PackedXmlPart
             node[^1] = (byte)network.PrefixLength;
         }
 
-        var counted = new PackedNodes(bucket, nodes, 0);
-        return new PackedNodes(bucket, nodes, counted.Write(writer: null));
+        return new PackedNodes(bucket, nodes, Write(bucket, nodes, writer: null));
     }
 
-    public IpNetwork this[int index]
-    {
-        get
-        {
-            var size = NodeSize(_bucket.IsV4);
-            var node = _nodes.AsSpan(index * size, size);
-            var low = _bucket.IsV4 ? BinaryPrimitives.ReadUInt16LittleEndian(node) : BinaryPrimitives.ReadUInt64LittleEndian(node);
-            return new IpNetwork(_bucket.Network.Bits | low, node[^1], _bucket.IsV4);
-        }
-    }
+    public IpNetwork this[int index] => Node(_bucket, _nodes, index);
 
-    public override void WriteTo(IBufferWriter<byte> writer) => Write(writer);
+    public override void WriteTo(IBufferWriter<byte> writer) => Write(_bucket, _nodes, writer);
 
     private static int NodeSize(bool isV4) => isV4 ? 3 : 9;
 
+    private static int NodeCount(AclBucketKey bucket, byte[] nodes) => nodes.Length / NodeSize(bucket.IsV4);
+
+    private static IpNetwork Node(AclBucketKey bucket, byte[] nodes, int index)
+    {
+        var size = NodeSize(bucket.IsV4);
+        var node = nodes.AsSpan(index * size, size);
+        var low = bucket.IsV4 ? BinaryPrimitives.ReadUInt16LittleEndian(node) : BinaryPrimitives.ReadUInt64LittleEndian(node);
+        return new IpNetwork(bucket.Network.Bits | low, node[^1], bucket.IsV4);
+    }
+
     /// <summary>Writes the lines (or only counts them, without a writer) and gives their length.</summary>
-    private int Write(IBufferWriter<byte>? writer)
+    private static int Write(AclBucketKey bucket, byte[] nodes, IBufferWriter<byte>? writer)
     {
         var xml = t_scratch ??= FsXmlWriter.Fragment(BatchLength + 1024);
         xml.Reset();
         var length = 0;
-        for (var i = 0; i < Count; i++)
+        var count = NodeCount(bucket, nodes);
+        for (var i = 0; i < count; i++)
         {
-            AclConfAnswers.WriteNode(xml, this[i]);
-            if (xml.WrittenMemory.Length >= BatchLength || i == Count - 1)
+            AclConfAnswers.WriteNode(xml, Node(bucket, nodes, i));
+            if (xml.WrittenMemory.Length >= BatchLength || i == count - 1)
             {
                 writer?.Write(xml.WrittenMemory.Span);
                 length += xml.WrittenMemory.Length;
