@@ -22,7 +22,16 @@ public sealed record AdminCaller(string Name, int? ResellerId)
         return ValueTask.FromResult<AdminCaller?>(key is null ? Unauthenticated : new AdminCaller(key.Name, key.ResellerId));
     }
 
+    /// <summary>
+    /// The one visibility rule: a reseller key sees what belongs to accounts of its reseller
+    /// (<c>accounts.reseller_id</c>); an operator key sees everything. <see cref="IpSettingsStore.Visible"/> is the
+    /// same rule in SQL, and the snapshot's <see cref="IpAuth.IpRule.ResellerId"/> is that column too.
+    /// </summary>
     public bool CanSee(int? accountResellerId) => ResellerId is not { } reseller || (accountResellerId ?? 0) == reseller;
+
+    public bool CanSee(IpAuth.IpRule rule) => CanSee(rule.ResellerId);
+
+    public bool IsOperator => ResellerId is null;
 }
 
 /// <summary>API-key check for the admin endpoints. Keys are compared as SHA-256 digests in constant time and never logged.</summary>

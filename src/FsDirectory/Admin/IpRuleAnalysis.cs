@@ -16,18 +16,19 @@ public sealed record IpSettingProblem(int RuleId, string Kind, string Problem, i
 /// </summary>
 public static class IpRuleAnalysis
 {
-    public static List<IpSettingProblem> Analyse(Snapshot snapshot)
+    /// <param name="caller">Who reads the problems: a rule it may not see is not named in them. Null: the operator's view.</param>
+    public static List<IpSettingProblem> Analyse(Snapshot snapshot, AdminCaller? caller = null)
     {
         var problems = snapshot.Problems
             .Where(p => p.Table == "ip_map")
             .Select(p => new IpSettingProblem((int)p.RowId, "unusable", p.Problem, null))
             .ToList();
-        problems.AddRange(Overlaps(snapshot.UsableRules));
+        problems.AddRange(Overlaps(snapshot.UsableRules, caller));
         problems.Sort(static (a, b) => a.RuleId.CompareTo(b.RuleId));
         return problems;
     }
 
-    public static IEnumerable<IpSettingProblem> Overlaps(IEnumerable<IpRule> rules)
+    public static IEnumerable<IpSettingProblem> Overlaps(IEnumerable<IpRule> rules, AdminCaller? caller = null)
     {
         foreach (var group in rules.GroupBy(r => (r.Network, r.Prefix)).Where(g => g.Count() > 1))
         {
@@ -38,7 +39,7 @@ public static class IpRuleAnalysis
                 var winner = ordered.Take(i).FirstOrDefault(w => w.AppliesToProfile(rule.Profile));
                 if (winner is not null)
                 {
-                    yield return Overlap(rule, winner);
+                    yield return Overlap(rule, winner, caller);
                 }
             }
         }
@@ -48,18 +49,31 @@ public static class IpRuleAnalysis
     /// The tie or shadowing of one usable rule, found through the snapshot's index (the rules that contain its
     /// network and prefix), so a page of the list costs a lookup per row instead of grouping every rule.
     /// </summary>
-    public static IpSettingProblem? OverlapOf(Snapshot snapshot, IpRule rule)
+    public static IpSettingProblem? OverlapOf(Snapshot snapshot, IpRule rule, AdminCaller? caller = null)
     {
         var winner = snapshot.Rules.Candidates(new IpAddressKey(rule.Network.First, rule.Network.IsV4), rule.Prefix, rule.Profile)
             .Where(w => w.Id < rule.Id && w.Network == rule.Network && string.Equals(w.Prefix, rule.Prefix, StringComparison.Ordinal))
             .MinBy(w => w.Id);
-        return winner is null ? null : Overlap(rule, winner);
+        return winner is null ? null : Overlap(rule, winner, caller);
     }
 
-    private static IpSettingProblem Overlap(IpRule rule, IpRule winner)
+    private static IpSettingProblem Overlap(IpRule rule, IpRule winner, AdminCaller? caller)
     {
         var profile = rule.Profile ?? "every profile";
-        return string.Equals(winner.Profile, rule.Profile, StringComparison.Ordinal) && winner.AccountId != rule.AccountId
+        var tie = string.Equals(winner.Profile, rule.Profile, StringComparison.Ordinal) && winner.AccountId != rule.AccountId;
+        if (caller is not null && !caller.CanSee(winner))
+        {
+            // The reseller must learn that its rule loses, but not whose rule wins (nor its id or account).
+            return tie
+                ? new IpSettingProblem(rule.Id, "tie",
+                    $"ties with a rule you cannot see (another reseller's account) on {rule.Network}, prefix '{rule.Prefix}', profile {profile}: that rule always wins only because its id is lower, so account {rule.AccountId} is never billed",
+                    null)
+                : new IpSettingProblem(rule.Id, "shadowed",
+                    $"never matches: a rule you cannot see (another reseller's account) has the same network {rule.Network} and prefix '{rule.Prefix}', applies on {winner.Profile ?? "every profile"} and wins by its lower id",
+                    null);
+        }
+
+        return tie
             ? new IpSettingProblem(rule.Id, "tie",
                 $"ties with rule {winner.Id} (account {winner.AccountId}) on {rule.Network}, prefix '{rule.Prefix}', profile {profile}: rule {winner.Id} always wins only because its id is lower, so account {rule.AccountId} is never billed",
                 winner.Id)

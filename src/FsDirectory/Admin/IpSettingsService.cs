@@ -66,7 +66,7 @@ public sealed partial class IpSettingsService(
             throw new AdminProblemException(StatusCodes.Status503ServiceUnavailable, "No data loaded yet.");
         }
 
-        var problems = IpRuleAnalysis.Analyse(snapshot);
+        var problems = IpRuleAnalysis.Analyse(snapshot, caller);
         if (caller.ResellerId is not null)
         {
             var visible = await VisibleIdsAsync(caller, ct);

@@ -38,6 +38,19 @@ public abstract class ConsolePageModel : PageModel
         }
     }
 
+    /// <summary>
+    /// The list page asked for by <c>?page=N</c>. Razor Pages keeps the route value <c>page</c> for the page's own
+    /// path, so a property bound by that name would read "/IpSettings/Index", and <c>Url.Page(..., new { page })</c>
+    /// would put the number where the path goes: the number is read from, and written to, the query string by hand.
+    /// </summary>
+    protected int? RequestedPage =>
+        int.TryParse(Request.Query["page"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var page) ? page : null;
+
+    /// <summary>The URL of <paramref name="pagePath"/> with <paramref name="values"/> (nulls left out) and <c>page=<paramref name="page"/></c>.</summary>
+    protected string PagedUrl(string pagePath, object values, int page) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(
+            Url.Page(pagePath, values)!, "page", page.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>A redirect to <paramref name="returnUrl"/> when it is a console URL of this site, else to the IP settings list.</summary>
     protected IActionResult BackTo(string? returnUrl) =>
         LocalRedirect(IsConsoleUrl(returnUrl) ? returnUrl! : Url.Page("/IpSettings/Index")!);

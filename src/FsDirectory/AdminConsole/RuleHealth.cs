@@ -15,10 +15,16 @@ public sealed record RuleState(bool Usable, string Label, string? Detail, int? O
 public sealed class RuleHealth
 {
     private readonly Snapshot _snapshot;
+    private readonly AdminCaller _caller;
 
-    private RuleHealth(Snapshot snapshot) => _snapshot = snapshot;
+    private RuleHealth(Snapshot snapshot, AdminCaller caller)
+    {
+        _snapshot = snapshot;
+        _caller = caller;
+    }
 
-    public static RuleHealth Of(Snapshot snapshot) => new(snapshot);
+    /// <summary>States as <paramref name="caller"/> may read them: a winning rule it may not see is not named.</summary>
+    public static RuleHealth Of(Snapshot snapshot, AdminCaller caller) => new(snapshot, caller);
 
     public RuleState StateOf(IpSetting rule)
     {
@@ -38,7 +44,7 @@ public sealed class RuleHealth
             return new RuleState(false, "Not loaded yet", "the next snapshot (within a second) will include it", null);
         }
 
-        return IpRuleAnalysis.OverlapOf(_snapshot, usable) is { } overlap
+        return IpRuleAnalysis.OverlapOf(_snapshot, usable, _caller) is { } overlap
             ? new RuleState(false, overlap.Kind == "tie" ? "Tie" : "Shadowed", overlap.Problem, overlap.OtherRuleId)
             : new RuleState(true, "Usable", null, null);
     }

@@ -323,7 +323,10 @@ public sealed class RowChecks(IdCollection<AccountRow> accounts, ProfileState pr
             {
                 AccountId = account.Id,
                 AccountCode = accountCode,
-                ResellerId = row.ResellerId != 0 ? row.ResellerId : account.ResellerId ?? 0,
+                // The account's reseller, never ip_map.reseller_id: ASTPP copies the account's into it when a
+                // rule is made, but seeded or edited rows drift, and one rule must not be billed to one
+                // reseller while it is listed under another. Key scopes use the same value.
+                ResellerId = account.ResellerId ?? 0,
                 PricelistId = row.PricelistId != 0 ? row.PricelistId : account.PricelistId,
                 Context = context,
                 Profile = profile,
@@ -388,7 +391,8 @@ public sealed class RowChecks(IdCollection<AccountRow> accounts, ProfileState pr
             UserContext = dirVars.Get("user_context") is { Length: > 0 } context ? strings.Share(context) : null,
             AccountId = account.Id,
             AccountCode = account.Number ?? string.Empty,
-            ResellerId = row.ResellerId != 0 ? row.ResellerId : account.ResellerId ?? 0,
+            // As for IP rules: the account's reseller, not the row's copy of it.
+            ResellerId = account.ResellerId ?? 0,
             CredentialsDisabled = account.SipCredentialsDisabled != 0,
         }, null);
     }

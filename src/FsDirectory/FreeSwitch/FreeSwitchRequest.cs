@@ -61,21 +61,30 @@ public sealed class FreeSwitchRequest
     /// <summary><c>X-AUTH-IP</c> as the call carried it; null when the call has no such header (empty is a header with no value).</summary>
     public string? XAuthIp => _fields.GetValueOrDefault(XAuthIpField);
 
+    /// <summary>How many copies of <c>X-AUTH-IP</c> the call carried (more than one is a list, and refused from a trusted proxy).</summary>
+    public int XAuthIpCopies { get; private init; }
+
     public static FreeSwitchRequest FromFields(IEnumerable<KeyValuePair<string, StringValues>> fields)
     {
         var kept = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var xAuthIpCopies = 0;
         foreach (var (key, values) in fields)
         {
-            if (!ReadFieldSet.Contains(key))
+            var isXAuthIp = ReadFieldSet.Contains(key) ? string.Equals(key, XAuthIpField, StringComparison.OrdinalIgnoreCase) : IsXAuthIpCopy(key);
+            if (!isXAuthIp && !ReadFieldSet.Contains(key))
             {
                 continue;
             }
 
-            // The caller can send X-AUTH-IP more than once (in any letter case, so as several fields): SIP
-            // reads repeated header fields as one comma-separated list (RFC 3261 7.3.1), and so do we. A
-            // list is never an address, so a trusted proxy's call is refused rather than guessed at.
-            if (string.Equals(key, XAuthIpField, StringComparison.OrdinalIgnoreCase))
+            // The caller can send X-AUTH-IP more than once. Sofia never repeats a channel variable: the
+            // second copy arrives as variable_sip_h_X-AUTH-IP-1, the third as -2, in the letter case the
+            // proxy sent. SIP reads repeated header fields as one comma-separated list (RFC 3261 7.3.1),
+            // and so do we, so that a list, never an address, reaches the decision: a trusted proxy that
+            // appends its header without removing the caller's gets its call refused, not billed to
+            // whichever address the caller put first.
+            if (isXAuthIp)
             {
+                xAuthIpCopies += values.Count;
                 var value = values.Count == 1 ? values[0] ?? string.Empty : string.Join(',', values.Select(static v => v ?? string.Empty));
                 kept[XAuthIpField] = kept.TryGetValue(XAuthIpField, out var earlier) ? earlier + "," + value : value;
                 continue;
@@ -90,7 +99,19 @@ public sealed class FreeSwitchRequest
             kept[key] = values[0] ?? string.Empty;
         }
 
-        return new FreeSwitchRequest(kept, null, null);
+        return new FreeSwitchRequest(kept, null, null) { XAuthIpCopies = xAuthIpCopies };
+    }
+
+    /// <summary>Sofia's name for a repeated <c>X-AUTH-IP</c>: the field's name, '-' and a number (sofia.c's unknown-header loop).</summary>
+    private static bool IsXAuthIpCopy(string key)
+    {
+        if (key.Length < XAuthIpField.Length + 2 || key[XAuthIpField.Length] != '-'
+            || !key.StartsWith(XAuthIpField, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return key.AsSpan(XAuthIpField.Length + 1).IndexOfAnyExceptInRange('0', '9') < 0;
     }
 
     public static async ValueTask<FreeSwitchRequest> BindAsync(HttpContext context)

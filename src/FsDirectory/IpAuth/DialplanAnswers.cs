@@ -46,6 +46,11 @@ public sealed partial class DialplanAnswers(
             }
         }
 
+        if (decision.Proxy is not null && request.XAuthIpCopies > 1)
+        {
+            metrics.RepeatedXAuthIp.Inc();
+        }
+
         if (!decision.Accepted || decision.Rule is not { } rule)
         {
             if (_rejectedLines.TryWrite(out var suppressed))
@@ -110,7 +115,9 @@ public sealed partial class DialplanAnswers(
         if (proxy is not null && xAuthIp is not null && !IpAddressKey.TryParseExact(xAuthIp, out matched))
         {
             matched = source;
-            return Rejected($"X-AUTH-IP '{LogText.Bounded(xAuthIp)}' from trusted proxy {source} is not exactly one IPv4 or IPv6 address");
+            return Rejected(xAuthIp.Contains(',', StringComparison.Ordinal)
+                ? $"X-AUTH-IP from trusted proxy {source} is a list ('{LogText.Bounded(xAuthIp)}'), not exactly one IPv4 or IPv6 address"
+                : $"X-AUTH-IP '{LogText.Bounded(xAuthIp)}' from trusted proxy {source} is not exactly one IPv4 or IPv6 address");
         }
 
         if (number.Length == 0)

@@ -35,8 +35,10 @@ public static class IpAuthApi
 
     /// <summary>
     /// The decision /freeswitch would make for this call, with every candidate rule. A reseller caller
-    /// sees that a call would be accepted, but not another reseller's rules nor the operator's proxy
-    /// list; a null caller sees everything.
+    /// learns whether the call would be accepted, but of the rules only those it may see (the same rule
+    /// as the list: <see cref="AdminCaller.CanSee(IpRule)"/>); a winner it may not see is "a rule you
+    /// cannot see", without its number, context or prefix. Nor does it see the operator's proxy list.
+    /// A null caller sees everything.
     /// </summary>
     public static ResolveResponse Explain(Snapshot snapshot, string ip, string number, string? profile, string? via, AdminCaller? caller)
     {
@@ -46,23 +48,30 @@ public static class IpAuthApi
             ? DialplanAnswers.Decide(snapshot, via!, number, profile, xAuthIp: ip)
             : DialplanAnswers.Decide(snapshot, ip, number, profile);
         var candidates = decision.Matched is { } matched ? snapshot.Rules.Candidates(matched, number, profile) : [];
-        var operatorView = caller?.ResellerId is null;
-        bool Visible(IpRule rule) => operatorView || rule.ResellerId == caller!.ResellerId;
+        var operatorView = caller is null || caller.IsOperator;
+        bool Visible(IpRule rule) => caller is null || caller.CanSee(rule);
+        var hidden = decision.Rule is { } winner && !Visible(winner);
         return new ResolveResponse(
             decision.Accepted,
-            decision.Reason,
-            decision.Rule is null || !Visible(decision.Rule) ? null : RuleView.From(decision.Rule),
-            decision.Number,
-            decision.Context,
+            hidden && decision.Reason is not null ? HiddenRuleRefusal : decision.Reason,
+            decision.Rule is null || hidden ? null : RuleView.From(decision.Rule),
+            hidden ? null : decision.Number,
+            hidden ? null : decision.Context,
             [.. candidates.Where(Visible).Select(RuleView.From)],
             snapshot.Version,
             decision.Matched?.ToString(),
-            AddressReason(decision, ip, relayed ? via : null, profile),
-            operatorView && decision.Proxy is { } proxy ? ProxyView.From(proxy) : null);
+            AddressReason(decision, ip, relayed ? via : null, profile, operatorView),
+            operatorView && decision.Proxy is { } proxy ? ProxyView.From(proxy) : null)
+        {
+            RuleHidden = hidden,
+        };
     }
 
+    /// <summary>Why a call was refused by a rule the caller may not see: its own reason would tell the rule's prefix.</summary>
+    public const string HiddenRuleRefusal = "the number is refused by a rule you cannot see (it belongs to another reseller's account)";
+
     /// <summary>Which address the rules were matched against, and why that one.</summary>
-    private static string AddressReason(IpAuthDecision decision, string ip, string? via, string? profile)
+    private static string AddressReason(IpAuthDecision decision, string ip, string? via, string? profile, bool operatorView)
     {
         var on = profile is null ? "calls without a profile" : $"profile {profile}";
         if (decision.Source is not { } source)
@@ -72,14 +81,16 @@ public static class IpAuthApi
 
         if (decision.Proxy is { } proxy)
         {
+            // The proxy list is the operator's: a reseller learns that the source is trusted, not the configured network.
+            var trusted = operatorView ? $"{source} is a trusted proxy ({proxy.Network}) on {on}" : $"{source} is a trusted proxy on {on}";
             if (via is null)
             {
-                return $"{source} is a trusted proxy ({proxy.Network}) on {on} and the call carries no X-AUTH-IP: matched as the proxy itself";
+                return $"{trusted} and the call carries no X-AUTH-IP: matched as the proxy itself";
             }
 
             return IpAddressKey.TryParseExact(ip, out _)
-                ? $"{source} is a trusted proxy ({proxy.Network}) on {on}: matched by its X-AUTH-IP {decision.Matched}"
-                : $"{source} is a trusted proxy ({proxy.Network}) on {on}, but its X-AUTH-IP is not exactly one IPv4 or IPv6 address: refused";
+                ? $"{trusted}: matched by its X-AUTH-IP {decision.Matched}"
+                : $"{trusted}, but its X-AUTH-IP is not exactly one IPv4 or IPv6 address: refused";
         }
 
         return via is null
@@ -90,7 +101,11 @@ public static class IpAuthApi
 
 public sealed record ResolveResponse(
     bool Accepted, string? Reason, RuleView? Rule, string? Number, string? Context, IReadOnlyList<RuleView> Candidates, long SnapshotVersion,
-    string? MatchedAddress, string AddressReason, ProxyView? Proxy);
+    string? MatchedAddress, string AddressReason, ProxyView? Proxy)
+{
+    /// <summary>The call is decided by a rule the caller may not see: <see cref="Rule"/>, <see cref="Number"/> and <see cref="Context"/> are left out.</summary>
+    public bool RuleHidden { get; init; }
+}
 
 public sealed record RuleView(int Id, string Name, int AccountId, string AccountCode, string Prefix, string Network, string? Profile, string Context)
 {

@@ -142,7 +142,9 @@ public sealed record RuleTerms
 {
     public required int AccountId { get; init; }
     public required string AccountCode { get; init; }
+    /// <summary>The account's reseller (<c>accounts.reseller_id</c>, 0 = the operator's own): the channel's <c>fsdir_reseller_id</c>, and whose keys may see the rule.</summary>
     public required int ResellerId { get; init; }
+
     public required int PricelistId { get; init; }
     public required string Context { get; init; }
 

@@ -30,6 +30,8 @@ public sealed class FsDirectoryMetrics
             new CounterConfiguration { LabelNames = ["node", "command", "result"] });
         UntrustedXAuthIp = factory.CreateCounter("fsdir_x_auth_ip_untrusted_total",
             "Dialplan fetches carrying an X-AUTH-IP header from a source that is not a trusted proxy of the call's profile: the header was ignored (a spoof attempt, or a proxy missing from fsdir_trusted_proxies).");
+        RepeatedXAuthIp = factory.CreateCounter("fsdir_x_auth_ip_repeated_total",
+            "Dialplan fetches from a trusted proxy carrying X-AUTH-IP more than once (sofia names the copies X-AUTH-IP-1, -2, ...): refused, since the caller could have put any address first (a proxy that appends its header without removing the caller's).");
         Rebuilds = factory.CreateCounter("fsdir_snapshot_rebuilds_total",
             "Snapshots built from whole tables instead of applied row changes, by reason (startup, feed_trimmed, feed_stalled, bulk, default_profile, self_check, checksum, ...).",
             new CounterConfiguration { LabelNames = ["reason"] });
@@ -78,6 +80,8 @@ public sealed class FsDirectoryMetrics
     public Counter EslPushes { get; }
 
     public Counter UntrustedXAuthIp { get; }
+
+    public Counter RepeatedXAuthIp { get; }
 
     /// <summary>A gauge read at scrape time, for a feature that owns the value (so it never drifts from it).</summary>
     public void AddGauge(string name, string help, Func<double> read)

@@ -83,7 +83,8 @@ public abstract class ConsoleScenarios(ConsoleFixture fixture)
 {
     protected ConsoleFixture Fixture { get; } = fixture;
     protected Browser Browser => Fixture.Browser;
-    protected FsDirectoryServer Server => Fixture.Server;
+    /// <summary>The service the browser is pointed at: the collection's, unless a scenario class brings its own data.</summary>
+    protected virtual FsDirectoryServer Server => Fixture.Server;
     protected TestDatabase Database => Fixture.Database;
 
     /// <summary>Runs a scenario: on failure the screenshot and HTML are saved; after it, the browser's log must hold no CSP violation.</summary>

@@ -45,6 +45,15 @@ public sealed class FreeSwitchForm
 
     public FreeSwitchForm Without(string key) => new(_fields.Where(f => f.Key != key).ToList());
 
+    /// <summary>Inserts a field right after <paramref name="existing"/>, where FreeSWITCH writes a header's renamed copy.</summary>
+    public FreeSwitchForm WithAfter(string existing, string key, string value)
+    {
+        var copy = new List<(string Key, string RawValue)>(_fields);
+        var index = copy.FindLastIndex(f => f.Key == existing || f.Key.StartsWith(existing + "-", StringComparison.OrdinalIgnoreCase));
+        copy.Insert(index < 0 ? copy.Count : index + 1, (key, Uri.EscapeDataString(value)));
+        return new FreeSwitchForm(copy);
+    }
+
     /// <summary>Appends a raw pair as is (duplicates, broken encodings).</summary>
     public FreeSwitchForm WithRaw(string key, string rawValue) => new([.. _fields, (key, rawValue)]);
 

@@ -98,6 +98,12 @@ public sealed class TestDatabase : IAsyncDisposable
         return await connection.ExecuteAsync(sql, parameters);
     }
 
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = new MySqlConnection(ConnectionString);
+        return (await connection.QueryAsync<T>(sql, parameters)).AsList();
+    }
+
     public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
     {
         await using var connection = new MySqlConnection(ConnectionString);

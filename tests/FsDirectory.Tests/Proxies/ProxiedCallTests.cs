@@ -104,6 +104,47 @@ public sealed class ProxiedCallTests(ProxiedCallFixture fixture) : IClassFixture
         AssertRejected(await _server.FetchAsync(Proxied().WithRaw("variable_sip_h_x-auth-ip", "198.51.100.1")));
     }
 
+    // Sofia never repeats a channel variable: a second X-AUTH-IP arrives as X-AUTH-IP-1, a third as -2, in
+    // the letter case the proxy sent, each right after the one before. 127.0.0.2 is a customer of its own
+    // (rule 51), so a call let through by either copy would be billed to somebody.
+    [Theory]
+    [InlineData("variable_sip_h_X-AUTH-IP-1")]
+    [InlineData("variable_sip_h_x-auth-ip-1")]
+    [InlineData("variable_sip_h_X-Auth-Ip-1")]
+    [InlineData("variable_sip_h_X-AUTH-IP-12")]
+    public async Task A_header_a_trusted_proxy_relays_twice_arrives_renamed_and_the_call_is_refused_and_counted(string copy)
+    {
+        var before = await ScrapeAsync();
+
+        using var response = await _server.PostAsync(Proxied().WithAfter(XAuthIp, copy, "127.0.0.2"));
+        var text = await response.Content.ReadAsStringAsync();
+
+        AssertRejected(XDocument.Parse(text));
+        Assert.DoesNotContain("accountcode", text, StringComparison.Ordinal);
+        var after = await ScrapeAsync();
+        Assert.Equal(1, MetricsText.Value(after, "fsdir_x_auth_ip_repeated_total") - MetricsText.Value(before, "fsdir_x_auth_ip_repeated_total"));
+        Assert.Contains(_server.Logs.Lines, l => l.Contains("X-AUTH-IP from trusted proxy 127.0.0.20 is a list ('203.0.113.10,127.0.0.2')", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Three_copies_of_the_same_address_from_a_trusted_proxy_are_refused_too()
+    {
+        var form = Proxied()
+            .WithAfter(XAuthIp, "variable_sip_h_X-AUTH-IP-1", ProxiedCallFixture.Customer)
+            .WithAfter(XAuthIp, "variable_sip_h_X-AUTH-IP-2", ProxiedCallFixture.Customer);
+
+        AssertRejected(await _server.FetchAsync(form));
+    }
+
+    [Fact]
+    public async Task A_renamed_copy_from_an_untrusted_source_is_ignored_like_the_header_itself()
+    {
+        var document = await _server.FetchAsync(From("127.0.0.2").WithAfter(XAuthIp, "variable_sip_h_X-AUTH-IP-1", "203.0.113.99"));
+
+        Assert.Equal("51", Set(document, "fsdir_ip_rule_id"));
+        Assert.Null(Set(document, "fsdir_proxy"));
+    }
+
     [Theory]
     [InlineData("2001:db8:300::5", "2001:db8:300::5")]
     [InlineData("2001:DB8:300:0:0:0:0:5", "2001:db8:300::5")]

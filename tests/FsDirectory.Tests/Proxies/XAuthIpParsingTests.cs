@@ -98,6 +98,24 @@ public sealed class XAuthIpParsingTests
         Assert.False(IpAddressKey.TryParseExact(request.XAuthIp, out _));
     }
 
+    // Sofia's renamed copies are part of the list; headers that merely start like it are not.
+    [Theory]
+    [InlineData("variable_sip_h_X-AUTH-IP-1", true)]
+    [InlineData("variable_sip_h_x-auth-ip-2", true)]
+    [InlineData("VARIABLE_SIP_H_X-AUTH-IP-10", true)]
+    [InlineData("variable_sip_h_X-AUTH-IP-", false)]
+    [InlineData("variable_sip_h_X-AUTH-IP-1a", false)]
+    [InlineData("variable_sip_h_X-AUTH-IPS", false)]
+    [InlineData("variable_sip_h_X-AUTH-IP_1", false)]
+    [InlineData("variable_sip_h_X-AUTH-IP-COPY", false)]
+    public void Sofias_renamed_copies_of_the_header_are_read_as_part_of_the_list(string other, bool isCopy)
+    {
+        var request = FreeSwitchRequest.FromFields([new("variable_sip_h_X-AUTH-IP", "203.0.113.10"), new(other, "198.51.100.1")]);
+
+        Assert.Equal(isCopy ? "203.0.113.10,198.51.100.1" : "203.0.113.10", request.XAuthIp);
+        Assert.Equal(isCopy ? 2 : 1, request.XAuthIpCopies);
+    }
+
     [Fact]
     public void A_missing_header_is_told_apart_from_an_empty_one()
     {

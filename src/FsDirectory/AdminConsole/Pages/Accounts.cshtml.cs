@@ -11,8 +11,7 @@ public sealed class AccountsModel(AccountsService accounts) : ConsolePageModel
     [BindProperty(SupportsGet = true)]
     public string? Q { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "page")]
-    public int? PageNumber { get; set; }
+    public int? PageNumber => RequestedPage;
 
     public AccountPage? Accounts { get; private set; }
 
@@ -59,7 +58,7 @@ public sealed class AccountsModel(AccountsService accounts) : ConsolePageModel
         return BackTo(returnUrl);
     }
 
-    public string PageUrl(int page) => Url.Page("/Accounts", new { q = string.IsNullOrEmpty(Q) ? null : Q, page })!;
+    public string PageUrl(int page) => PagedUrl("/Accounts", new { q = string.IsNullOrEmpty(Q) ? null : Q }, page);
 
     public string CurrentUrl => Request.Path + Request.QueryString;
 }

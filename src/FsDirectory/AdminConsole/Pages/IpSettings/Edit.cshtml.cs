@@ -104,7 +104,7 @@ public sealed class EditModel(IpSettingsService rules, AccountsService accounts,
         try
         {
             Existing = await rules.GetAsync(Caller, id, ct);
-            State = snapshots.Current is { } snapshot ? RuleHealth.Of(snapshot).StateOf(Existing) : null;
+            State = snapshots.Current is { } snapshot ? RuleHealth.Of(snapshot, Caller).StateOf(Existing) : null;
             return Existing;
         }
         catch (AdminProblemException problem) when (problem.Status == StatusCodes.Status404NotFound)

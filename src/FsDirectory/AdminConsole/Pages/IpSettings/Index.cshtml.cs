@@ -32,8 +32,7 @@ public sealed class IndexModel(IpSettingsService rules, AccountsService accounts
     [BindProperty(SupportsGet = true)]
     public string? Sort { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "page")]
-    public int? PageNumber { get; set; }
+    public int? PageNumber => RequestedPage;
 
     [BindProperty(SupportsGet = true)]
     public int? PageSize { get; set; }
@@ -57,7 +56,7 @@ public sealed class IndexModel(IpSettingsService rules, AccountsService accounts
         Picker = new AccountPicker("filter-account", "Account", nameof(AccountSearch), nameof(AccountId), AccountSearch, AccountId,
             await AccountPicker.OptionsAsync(accounts, Caller, AccountSearch, AccountId, ct), "Any account", null, null);
         var snapshot = snapshots.Current;
-        Health = snapshot is null ? null : RuleHealth.Of(snapshot);
+        Health = snapshot is null ? null : RuleHealth.Of(snapshot, Caller);
         DefaultProfileName = snapshot?.DefaultProfile;
         try
         {
@@ -104,7 +103,7 @@ public sealed class IndexModel(IpSettingsService rules, AccountsService accounts
 
     /// <summary>This list's URL with some values changed: filters are kept, and changing them goes back to page 1.</summary>
     public string ListUrl(int? page = null, string? sort = null) =>
-        Url.Page("/IpSettings/Index", new
+        PagedUrl("/IpSettings/Index", new
         {
             accountId = AccountId,
             resellerId = ResellerId,
@@ -113,8 +112,7 @@ public sealed class IndexModel(IpSettingsService rules, AccountsService accounts
             q = string.IsNullOrEmpty(Q) ? null : Q,
             sort = sort ?? (string.IsNullOrEmpty(Sort) ? null : Sort),
             pageSize = PageSize,
-            page = page ?? PageNumber,
-        })!;
+        }, page ?? PageNumber ?? 1);
 
     /// <summary>aria-sort of a column, and the link that sorts by it (ascending first, then descending).</summary>
     public (string? AriaSort, string Url) SortBy(string key)
