@@ -10,11 +10,12 @@ DATABASE     ?= fsdirectory
 URLS         ?= http://127.0.0.1:8080
 CONFIG       ?= Release
 
-.PHONY: help run stop test build cluster bench bench-console bench-micro bench-memory bench-soak load-run db screenshots
+.PHONY: help run stop test build package cluster bench bench-console bench-micro bench-memory bench-soak load-run db screenshots
 
 help:
 	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
 	@echo "make test   provision a throwaway MariaDB (and Chromium) and run the whole test suite"
+	@echo "make package  dist/fsdirectory_<version>_amd64.deb with Debian's tooling (installs debhelper, lintian when missing)"
 	@echo "make screenshots  regenerate docs/console-*.png from the browser tests"
 	@echo "make cluster  3-node Galera cluster on 127.0.0.11-13 plus 2 instances (http://127.0.0.1:8081, :8082)"
 	@echo "make stop   stop what make run and make cluster started"
@@ -56,11 +57,17 @@ cluster: build
 # The admin console's scenarios run in Debian's headless Chromium, installed like MariaDB when missing.
 test:
 	scripts/chromium.sh ensure
+	scripts/package.sh ensure
 	$(DB) reset $(TEST_DB_DIR)
 	$(DB) start $(TEST_DB_DIR)
 	@export FSDIR_TEST_MARIADB="$$($(DB) server $(TEST_DB_DIR))"; \
 	dotnet test FsDirectory.sln -c $(CONFIG) --nologo --logger "console;verbosity=normal" ; rc=$$?; \
 	$(DB) reset $(TEST_DB_DIR); exit $$rc
+
+# The Debian package (debian/): the service and fsdir self-contained, the unit, the settings, the SQL.
+# `make test` builds it once more, installs it with dpkg, checks it and purges it.
+package:
+	scripts/package.sh build dist
 
 # docs/console-list.png, docs/console-form.png, docs/console-list-390.png: taken by the browser test that
 # checks them, over the demo data, so the README's pictures show the console as it is.

@@ -14,19 +14,15 @@ driver=${FSDIR_CHROMEDRIVER:-/usr/bin/chromedriver}
 packages="chromium chromium-driver"
 
 die() { echo "chromium.sh: $*" >&2; exit 1; }
+# shellcheck source=scripts/apt-install.sh
+. "$(dirname "$0")/apt-install.sh"
 
 present() { [ -x "$chromium" ] && [ -x "$driver" ]; }
 
 ensure() {
   if present; then return 0; fi
-  if [ "$(id -u)" -ne 0 ]; then
-    die "the browser tests need Chromium ($chromium) and chromedriver ($driver). Run: sudo apt-get update && sudo apt-get install -y --no-install-recommends $packages"
-  fi
-  echo "chromium.sh: installing Debian's $packages (first run only)..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $packages >/dev/null
+  apt_install chromium.sh "the browser tests need Chromium ($chromium) and chromedriver ($driver)" $packages
   present || die "installed $packages, but $chromium or $driver is still missing (FSDIR_CHROMIUM / FSDIR_CHROMEDRIVER point elsewhere?)"
 }
 

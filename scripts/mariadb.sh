@@ -17,6 +17,8 @@ user=fsdir
 password=fsdir
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+# shellcheck source=scripts/apt-install.sh
+. "$(dirname "$0")/apt-install.sh"
 
 find_bin() {
   local name bindir
@@ -30,13 +32,7 @@ find_bin() {
 
 ensure_installed() {
   if find_bin mariadbd mysqld >/dev/null && find_bin mariadb mysql >/dev/null; then return 0; fi
-  if [ "$(id -u)" -ne 0 ]; then
-    die "MariaDB is not installed. Run: sudo apt-get install -y mariadb-server mariadb-client"
-  fi
-  echo "mariadb.sh: installing Debian's mariadb-server (first run only)..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >/dev/null
+  apt_install mariadb.sh "MariaDB is not installed" mariadb-server mariadb-client
 }
 
 abs() { mkdir -p "$1" && (cd "$1" && pwd); }

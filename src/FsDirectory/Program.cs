@@ -2,7 +2,11 @@ using FsDirectory.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFsDirectory();
+if (!ServiceHost.CanStart(builder, Console.Error))
+{
+    return ServiceHost.ConfigurationError;
+}
 
 var app = builder.Build();
 app.MapFsDirectory();
-app.Run();
+return await ServiceHost.RunAsync(app, Console.Error);

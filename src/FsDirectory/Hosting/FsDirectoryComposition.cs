@@ -21,6 +21,7 @@ public static class FsDirectoryComposition
 {
     public static WebApplicationBuilder AddFsDirectory(this WebApplicationBuilder builder)
     {
+        builder.AddSettingsFile().AddSystemdIntegration();
         var services = builder.Services;
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
