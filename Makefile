@@ -10,12 +10,13 @@ DATABASE     ?= fsdirectory
 URLS         ?= http://127.0.0.1:8080
 CONFIG       ?= Release
 
-.PHONY: help run stop test build package cluster bench bench-console bench-micro bench-memory bench-soak load-run db screenshots
+.PHONY: help run stop test build package certs cluster bench bench-console bench-micro bench-memory bench-soak load-run db screenshots
 
 help:
 	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
 	@echo "make test   provision a throwaway MariaDB (and Chromium) and run the whole test suite"
 	@echo "make package  dist/fsdirectory_<version>_amd64.deb with Debian's tooling (installs debhelper, lintian when missing)"
+	@echo "make certs  a lab CA, a server certificate and one client certificate per switch in .data/certs (docs/security.md)"
 	@echo "make screenshots  regenerate docs/console-*.png from the browser tests"
 	@echo "make cluster  3-node Galera cluster on 127.0.0.11-13 plus 2 instances (http://127.0.0.1:8081, :8082)"
 	@echo "make stop   stop what make run and make cluster started"
@@ -68,6 +69,15 @@ test:
 # `make test` builds it once more, installs it with dpkg, checks it and purges it.
 package:
 	scripts/package.sh build dist
+
+# A lab PKI for HTTPS and the switches' client certificates (ECDSA P-256): CERT_NAME and CERT_IP name the
+# service as the switches reach it, SWITCHES the client certificates to issue.
+CERT_DIR  ?= .data/certs
+CERT_NAME ?= fsdirectory.local
+CERT_IP   ?= 127.0.0.1
+SWITCHES  ?= switch1 switch2
+certs:
+	scripts/certs.sh $(CERT_DIR) $(CERT_NAME) $(CERT_IP) $(SWITCHES)
 
 # docs/console-list.png, docs/console-form.png, docs/console-list-390.png: taken by the browser test that
 # checks them, over the demo data, so the README's pictures show the console as it is.

@@ -2,17 +2,21 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using FsDirectory.IpAuth;
+using FsDirectory.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace FsDirectory.FreeSwitch;
 
 /// <summary>
-/// Refuses fetches from outside the allowed networks (403) or without the configured Basic
-/// credentials (401). Runs before the handler; only the address and whether credentials were
-/// presented are logged, never what was presented.
+/// Refuses fetches from outside the allowed networks (403), without an accepted client certificate when one is
+/// required (403), or without the configured Basic credentials (401). Runs before the handler; only the address,
+/// the certificate's subject and whether credentials were presented are logged, never what was presented.
 /// </summary>
-public sealed partial class FreeSwitchAccessFilter(IOptionsMonitor<FreeSwitchAccessOptions> options, ILogger<FreeSwitchAccessFilter> logger) : IEndpointFilter
+public sealed partial class FreeSwitchAccessFilter(
+    IOptionsMonitor<FreeSwitchAccessOptions> options, IOptionsMonitor<FreeSwitchOptions> logging, TimeProvider time, FsDirectoryMetrics metrics,
+    ILogger<FreeSwitchAccessFilter> logger) : IEndpointFilter
 {
+    private readonly LogThrottle _certificateLines = new(logging, time);
     private Policy? _policy;
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -23,6 +27,19 @@ public sealed partial class FreeSwitchAccessFilter(IOptionsMonitor<FreeSwitchAcc
         if (policy.Networks.Length > 0 && !IsAllowed(policy.Networks, remote))
         {
             LogForbidden(remote?.ToString() ?? "unknown");
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
+
+        if (policy.Certificates is { } trust
+            && trust.Refusal(http.Request.IsHttps ? await http.Connection.GetClientCertificateAsync(http.RequestAborted) : null) is { } refusal)
+        {
+            // A switch without its certificate retries every fetch: count each, log a few lines a second.
+            metrics.ClientCertificateRefusals.WithLabels(refusal.Reason).Inc();
+            if (_certificateLines.TryWrite(out var suppressed))
+            {
+                LogCertificateRefused(remote?.ToString() ?? "unknown", refusal.Detail, suppressed);
+            }
+
             return Results.StatusCode(StatusCodes.Status403Forbidden);
         }
 
@@ -54,7 +71,7 @@ public sealed partial class FreeSwitchAccessFilter(IOptionsMonitor<FreeSwitchAcc
             .OfType<IpNetwork>()
             .ToArray();
         var expected = current.RequiresCredentials ? Hash($"{current.Username}:{current.Password}") : null;
-        policy = new Policy(current, networks, expected);
+        policy = new Policy(current, networks, expected, ClientCertificateTrust.For(current));
         _policy = policy;
         return policy;
     }
@@ -108,7 +125,10 @@ public sealed partial class FreeSwitchAccessFilter(IOptionsMonitor<FreeSwitchAcc
     private static bool Matches(byte[] expectedHash, byte[] presented) =>
         CryptographicOperations.FixedTimeEquals(expectedHash, SHA256.HashData(presented));
 
-    private sealed record Policy(FreeSwitchAccessOptions Source, IpNetwork[] Networks, byte[]? ExpectedCredentialsHash);
+    private sealed record Policy(FreeSwitchAccessOptions Source, IpNetwork[] Networks, byte[]? ExpectedCredentialsHash, ClientCertificateTrust? Certificates);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "FreeSWITCH fetch from {Remote} refused with 403: {Detail} ({Suppressed} similar lines left out before this one)")]
+    private partial void LogCertificateRefused(string remote, string detail, long suppressed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "FreeSWITCH fetch from {Remote} refused with 403: address not in FreeSwitch:Access:AllowedNetworks")]
     private partial void LogForbidden(string remote);

@@ -20,6 +20,24 @@ public sealed class FreeSwitchAccessOptions
     public List<string> AllowedNetworks { get; set; } = [];
 
     public bool RequiresCredentials => Username.Length > 0 || Password.Length > 0;
+
+    /// <summary><c>Required</c>: a fetch must come over HTTPS with a client certificate issued by <see cref="TrustedCaFile"/>.</summary>
+    public SwitchCertificates ClientCertificate { get; set; } = SwitchCertificates.Off;
+
+    /// <summary>PEM bundle of the CAs that issue the switches' certificates (never the system store: any public CA could issue one).</summary>
+    public string TrustedCaFile { get; set; } = string.Empty;
+
+    /// <summary>When set, the certificate's subject (its full DN or its CN) must be one of these.</summary>
+    public List<string> AllowedSubjects { get; set; } = [];
+
+    /// <summary>When set, the certificate's SHA-256 thumbprint (hex) must be one of these.</summary>
+    public List<string> AllowedThumbprints { get; set; } = [];
+}
+
+public enum SwitchCertificates
+{
+    Off,
+    Required,
 }
 
 public sealed class FreeSwitchAccessOptionsValidator : IValidateOptions<FreeSwitchAccessOptions>
@@ -43,6 +61,14 @@ public sealed class FreeSwitchAccessOptionsValidator : IValidateOptions<FreeSwit
             if (!IpNetwork.TryParse(network, out _, out var error))
             {
                 failures.Add($"{FreeSwitchAccessOptions.Section}:AllowedNetworks: '{network}': {error}");
+            }
+        }
+
+        if (options.ClientCertificate == SwitchCertificates.Required)
+        {
+            if (ClientCertificateTrust.LoadAuthorities(options.TrustedCaFile, out var error) is null)
+            {
+                failures.Add($"{FreeSwitchAccessOptions.Section}:TrustedCaFile: {error}");
             }
         }
 

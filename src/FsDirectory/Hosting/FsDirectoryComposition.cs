@@ -8,6 +8,7 @@ using FsDirectory.Directory;
 using FsDirectory.EventSocket;
 using FsDirectory.FreeSwitch;
 using FsDirectory.Health;
+using FsDirectory.Https;
 using FsDirectory.IpAuth;
 using FsDirectory.Metrics;
 using FsDirectory.Profiles;
@@ -21,7 +22,7 @@ public static class FsDirectoryComposition
 {
     public static WebApplicationBuilder AddFsDirectory(this WebApplicationBuilder builder)
     {
-        builder.AddSettingsFile().AddSystemdIntegration();
+        builder.AddSettingsFile().AddSystemdIntegration().AddHttps();
         var services = builder.Services;
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
@@ -66,6 +67,7 @@ public static class FsDirectoryComposition
 
     public static WebApplication MapFsDirectory(this WebApplication app)
     {
+        app.UseHttpsAndForwardedHeaders();
         app.MapHealth();
         app.MapFreeSwitch();
         app.MapIpAuthApi();

@@ -30,6 +30,9 @@ public sealed class FsDirectoryMetrics
             new CounterConfiguration { LabelNames = ["node", "command", "result"] });
         UntrustedXAuthIp = factory.CreateCounter("fsdir_x_auth_ip_untrusted_total",
             "Dialplan fetches carrying an X-AUTH-IP header from a source that is not a trusted proxy of the call's profile: the header was ignored (a spoof attempt, or a proxy missing from fsdir_trusted_proxies).");
+        ClientCertificateRefusals = factory.CreateCounter("fsdir_freeswitch_client_certificate_refusals_total",
+            "FreeSWITCH fetches refused with 403 because FreeSwitch:Access:ClientCertificate is Required, by reason (missing, untrusted, expired, not_allowed).",
+            new CounterConfiguration { LabelNames = ["reason"] });
         RepeatedXAuthIp = factory.CreateCounter("fsdir_x_auth_ip_repeated_total",
             "Dialplan fetches from a trusted proxy carrying X-AUTH-IP more than once (sofia names the copies X-AUTH-IP-1, -2, ...): refused, since the caller could have put any address first (a proxy that appends its header without removing the caller's).");
         Rebuilds = factory.CreateCounter("fsdir_snapshot_rebuilds_total",
@@ -82,6 +85,8 @@ public sealed class FsDirectoryMetrics
     public Counter UntrustedXAuthIp { get; }
 
     public Counter RepeatedXAuthIp { get; }
+
+    public Counter ClientCertificateRefusals { get; }
 
     /// <summary>A gauge read at scrape time, for a feature that owns the value (so it never drifts from it).</summary>
     public void AddGauge(string name, string help, Func<double> read)

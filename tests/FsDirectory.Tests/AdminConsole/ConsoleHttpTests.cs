@@ -16,13 +16,25 @@ public sealed partial class ConsoleClient : IDisposable
 {
     private readonly HttpClient _client;
 
-    public ConsoleClient(FsDirectoryServer server)
+    /// <param name="trust">Over HTTPS: decides whether the server's certificate is accepted (the test's own CA).</param>
+    public ConsoleClient(FsDirectoryServer server, Func<HttpRequestMessage, System.Security.Cryptography.X509Certificates.X509Certificate2?,
+        System.Security.Cryptography.X509Certificates.X509Chain?, System.Net.Security.SslPolicyErrors, bool>? trust = null)
     {
         Cookies = new CookieContainer();
-        _client = new HttpClient(new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = false }) { BaseAddress = server.Address };
+        _client = new HttpClient(new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = false, ServerCertificateCustomValidationCallback = trust })
+        {
+            BaseAddress = server.Address,
+        };
     }
 
     public CookieContainer Cookies { get; }
+
+    /// <summary>Sends <paramref name="name"/> on every later request (a proxy's X-Forwarded-For, or a forged one).</summary>
+    public void SetHeader(string name, string value)
+    {
+        _client.DefaultRequestHeaders.Remove(name);
+        _client.DefaultRequestHeaders.Add(name, value);
+    }
 
     public Task<HttpResponseMessage> GetAsync(string path) => _client.GetAsync(new Uri(path, UriKind.Relative));
 

@@ -93,7 +93,7 @@ public sealed class ServiceHostTests
     private static IEnumerable<(string Section, PropertyInfo Property)> Options() =>
         typeof(ServiceHost).Assembly.GetTypes()
             .Select(t => (Type: t, Section: t.GetField("Section", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as string))
-            .Where(t => t.Section is not null && t.Type.Name.EndsWith("Options", StringComparison.Ordinal))
+            .Where(t => t.Section is not null && (t.Type.Name.EndsWith("Options", StringComparison.Ordinal) || t.Type.Name.EndsWith("Settings", StringComparison.Ordinal)))
             .SelectMany(t => t.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
                 .Where(p => p.SetMethod is { IsPublic: true })
                 .Select(p => (t.Section!, p)));
