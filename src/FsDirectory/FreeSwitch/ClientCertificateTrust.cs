@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -13,6 +14,12 @@ public sealed class ClientCertificateTrust
 {
     private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
 
+    // mod_xml_curl opens a connection, and presents its certificate, for every fetch: building the chain each time
+    // cost more than the answer. A verdict is kept per certificate (its SHA-256) for a few minutes, never past its expiry.
+    private static readonly TimeSpan VerdictLifetime = TimeSpan.FromMinutes(5);
+    private const int MaxVerdicts = 4096;
+
+    private readonly ConcurrentDictionary<string, ((string Reason, string Detail)? Refusal, DateTime Until)> _verdicts = new(StringComparer.Ordinal);
     private readonly X509Certificate2Collection _authorities;
     private readonly HashSet<string> _subjects;
     private readonly HashSet<string> _thumbprints;
@@ -66,6 +73,26 @@ public sealed class ClientCertificateTrust
             return ("missing", "no client certificate (a plain-HTTP fetch, or none configured in the binding)");
         }
 
+        var now = DateTime.UtcNow;
+        var key = certificate.GetCertHashString(HashAlgorithmName.SHA256);
+        if (_verdicts.TryGetValue(key, out var known) && now < known.Until)
+        {
+            return known.Refusal;
+        }
+
+        var refusal = Check(certificate);
+        if (_verdicts.Count >= MaxVerdicts)
+        {
+            _verdicts.Clear();
+        }
+
+        var until = now + VerdictLifetime;
+        _verdicts[key] = (refusal, certificate.NotAfter.ToUniversalTime() < until ? certificate.NotAfter.ToUniversalTime() : until);
+        return refusal;
+    }
+
+    private (string Reason, string Detail)? Check(X509Certificate2 certificate)
+    {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(_authorities);

@@ -27,9 +27,12 @@ public static class HttpsComposition
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
         {
             var certificate = kestrel.ApplicationServices.GetRequiredService<ServerCertificate>();
-            if (certificate.Current is not null)
+            if (certificate.Current is { } initial)
             {
-                https.ServerCertificateSelector = (_, _) => certificate.Current;
+                // Kestrel needs a certificate to start with; each handshake then takes the current one with its chain
+                // already built (ServerCertificate.Context), so a rotation needs no restart and costs nothing per connection.
+                https.ServerCertificate = initial;
+                https.OnAuthenticate = (_, ssl) => ssl.ServerCertificateContext = certificate.Context;
             }
 
             var access = kestrel.ApplicationServices.GetRequiredService<IOptions<FreeSwitchAccessOptions>>().Value;
@@ -40,6 +43,8 @@ public static class HttpsComposition
                 // refusal is a counted, logged 403 instead of a handshake failure nobody sees.
                 https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
                 https.ClientCertificateValidation = static (_, _, _) => true;
+                // Revocation is not checked (ClientCertificateTrust says why); asking SslStream to would cost every handshake.
+                https.CheckCertificateRevocation = false;
             }
         }));
         return builder;

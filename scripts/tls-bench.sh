@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# HTTPS against plain HTTP, in the same run (BENCHMARKS.md, "HTTPS"): the real service (Release) on loopback with
+# an ECDSA P-256 server certificate from scripts/certs.sh, and tools/TlsBench posting the real
+# directory and dialplan captures. Over HTTPS the switch certificate is required and presented, as on a real
+# switch. "new per request": a new connection and a full TLS handshake for every fetch, as mod_xml_curl makes
+# (a new curl handle per fetch: it resumes no session, and neither does the client here); "keep-alive": one
+# connection per worker. Rounds are interleaved; each figure is the median round, the ratio the median of the
+# same-round ratios. Server CPU per request is read from /proc/PID/stat around each run.
+#
+#   scripts/tls-bench.sh [SECONDS] [ROUNDS] [WORKERS]      defaults: 5 s, 3 rounds, 8 workers
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-5}
+rounds=${2:-3}
+workers=${3:-8}
+dir=.data/tls-bench
+db=fsdir_tls_bench
+fixtures=../shared/fixtures/freeswitch
+
+scripts/mariadb.sh start "$dir/db" >/dev/null
+scripts/mariadb.sh apply "$dir/db" "$db" --seed >/dev/null
+scripts/certs.sh "$dir/certs" localhost 127.0.0.1 switch1 >/dev/null
+dotnet build src/FsDirectory -c Release --nologo -v quiet >/dev/null
+dotnet build tools/TlsBench -c Release --nologo -v quiet >/dev/null
+
+# Two instances on one database: plain HTTP as FreeSWITCH uses it today, and HTTPS with switch certificates required.
+http=$(( 20000 + RANDOM % 15000 )); https=$(( http + 1 ))
+connection="$(scripts/mariadb.sh connection-string "$dir/db" "$db")"
+ConnectionStrings__Default="$connection" Logging__LogLevel__Default=Warning \
+  dotnet src/FsDirectory/bin/Release/net10.0/FsDirectory.dll --urls "http://127.0.0.1:$http" >"$dir/plain.log" 2>&1 &
+plain=$!
+ConnectionStrings__Default="$connection" Logging__LogLevel__Default=Warning \
+Https__CertificatePath="$dir/certs/server.pem" Https__KeyPath="$dir/certs/server.key" \
+FreeSwitch__Access__ClientCertificate=Required FreeSwitch__Access__TrustedCaFile="$dir/certs/ca.pem" \
+  dotnet src/FsDirectory/bin/Release/net10.0/FsDirectory.dll --urls "https://127.0.0.1:$https" >"$dir/https.log" 2>&1 &
+tls=$!
+trap 'kill $plain $tls 2>/dev/null || true; scripts/mariadb.sh stop "$dir/db" >/dev/null' EXIT
+for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$http/health/ready" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 150); do curl -fs --cacert "$dir/certs/ca.pem" "https://127.0.0.1:$https/health/ready" >/dev/null && break; sleep 0.2; done
+
+# run FORM NEW SCHEME PORT PID -> "requests/s cpu_us_per_request errors"
+run() {
+  dotnet tools/TlsBench/bin/Release/net10.0/TlsBench.dll --url "$3://127.0.0.1:$4" --form "$fixtures/$1.form" --new "$2" \
+    --seconds "$seconds" --workers "$workers" --pid "$5" --ca "$dir/certs/ca.pem" \
+    --cert "$dir/certs/switch1.pem" --key "$dir/certs/switch1.key"
+}
+
+median() { sort -n | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Warm-up: JIT and pools, both schemes.
+run directory-sip_auth-register false http "$http" "$plain" >/dev/null
+run directory-sip_auth-register true https "$https" "$tls" >/dev/null
+
+echo "| capture | connection | plain req/s | HTTPS req/s | HTTPS/plain | plain server CPU µs/req | HTTPS server CPU µs/req | errors |"
+echo "|---|---|---|---|---|---|---|---|"
+for form in directory-sip_auth-register dialplan-acl-authed-tech-prefix; do
+  for fresh in true false; do
+    rm -f "$dir"/{plain,tls,ratios,plaincpu,tlscpu}; errors=0
+    for _ in $(seq 1 "$rounds"); do
+      read -r p pc pe < <(run "$form" "$fresh" http "$http" "$plain")
+      read -r t tc te < <(run "$form" "$fresh" https "$https" "$tls")
+      echo "$p" >> "$dir/plain"; echo "$t" >> "$dir/tls"; echo "$pc" >> "$dir/plaincpu"; echo "$tc" >> "$dir/tlscpu"
+      awk -v p="$p" -v t="$t" 'BEGIN { printf "%.2f\n", t / p }' >> "$dir/ratios"
+      errors=$(( errors + pe + te ))
+    done
+    label=$([ "$fresh" = true ] && echo "new per request" || echo "keep-alive")
+    echo "| ${form%%-*} | $label | $(median < "$dir/plain") | $(median < "$dir/tls") | $(median < "$dir/ratios") | $(median < "$dir/plaincpu") | $(median < "$dir/tlscpu") | $errors |"
+  done
+done
