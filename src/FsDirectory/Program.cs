@@ -1,4 +1,10 @@
 using FsDirectory.Hosting;
+using FsDirectory.Migrations;
+
+if (args is [MigrateCommand.Name, ..])
+{
+    return await MigrateCommand.MainAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFsDirectory();
@@ -6,3 +12,4 @@ builder.AddFsDirectory();
 var app = builder.Build();
 app.MapFsDirectory();
 app.Run();
+return 0;
