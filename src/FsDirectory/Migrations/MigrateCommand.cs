@@ -25,9 +25,10 @@ public static class MigrateCommand
         using var cancel = new CancellationTokenSource();
         // Ctrl+C cancels the running statement (the driver kills the query) and releases the claim,
         // instead of leaving a claim that would stop the next run.
+        // A second Ctrl+C ends the process at once.
         Console.CancelKeyPress += (_, e) =>
         {
-            e.Cancel = true;
+            e.Cancel = !cancel.IsCancellationRequested;
             cancel.Cancel();
         };
         return await RunAsync(Configuration(args), args.Skip(1).ToList(), Console.Out, Console.Error, cancel.Token);
@@ -150,7 +151,8 @@ public static class MigrateCommand
                     options = options with { SqlDirectory = args[++i] };
                     break;
                 case "--claim-timeout" when i + 1 < args.Count
-                    && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0:
+                    && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                    && TimeSpan.FromSeconds(seconds) >= MigrationLedger.MinimumClaimTimeout:
                     options = options with { ClaimTimeout = TimeSpan.FromSeconds(seconds) };
                     i++;
                     break;
@@ -158,7 +160,7 @@ public static class MigrateCommand
                 case var setting when setting.StartsWith("--", StringComparison.Ordinal) && setting.Contains('=', StringComparison.Ordinal):
                     break;
                 case "--sql" or "--claim-timeout":
-                    return (null, $"{args[i]} needs a value (--claim-timeout: whole seconds above 0)");
+                    return (null, $"{args[i]} needs a value (--claim-timeout: whole seconds, at least {MigrationLedger.MinimumClaimTimeout.TotalSeconds:0})");
                 default:
                     return (null, $"unknown argument {args[i]}");
             }
@@ -185,7 +187,8 @@ public static class MigrateCommand
                            Here: {Path.GetFullPath(sqlDirectory)}
           --claim-timeout SECONDS
                            how long to wait on another run's claim of a file that shows no sign of
-                           life (a crashed run) before giving up with how to clear it. Default: {DefaultClaimTimeout.TotalSeconds:0}.
+                           life (a crashed run) before giving up with how to clear it. Default: {DefaultClaimTimeout.TotalSeconds:0},
+                           at least {MigrationLedger.MinimumClaimTimeout.TotalSeconds:0}; a live run beats every second.
           --Key=Value      a setting, as the service takes it (e.g. --ConnectionStrings:Default=...).
           -h, --help       this text.
 

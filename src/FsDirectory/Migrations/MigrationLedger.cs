@@ -41,7 +41,10 @@ public sealed class MigrationLedger(MySqlConnection connection)
 {
     public const string Table = "fsdir_schema_migrations";
 
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>A waiter gives up on a claim no sooner than this: three missed beats, not one late one.</summary>
+    public static readonly TimeSpan MinimumClaimTimeout = TimeSpan.FromSeconds(3);
 
     // Ledger statements are small: a budget keeps a hung node from hanging the command.
     private const int CommandTimeoutSeconds = 30;
@@ -54,7 +57,7 @@ public sealed class MigrationLedger(MySqlConnection connection)
           `state` varchar(10) NOT NULL COMMENT 'applying: claimed by a run; applied: done',
           `claimed_by` varchar(255) NOT NULL DEFAULT '' COMMENT 'user@host, process and run of the applier',
           `db_user` varchar(255) NOT NULL DEFAULT '' COMMENT 'CURRENT_USER() of the applier',
-          `beat` bigint NOT NULL DEFAULT '0' COMMENT 'bumped by the applier every 2 s while it applies',
+          `beat` bigint NOT NULL DEFAULT '0' COMMENT 'bumped by the applier every second while it applies',
           `claimed_at` timestamp(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
           `applied_at` timestamp(6) NULL DEFAULT NULL,
           `duration_ms` bigint DEFAULT NULL,

@@ -158,19 +158,13 @@ public sealed class Migrator(string connectionString, IReadOnlyList<MigrationFil
         var number = 0;
         try
         {
-            await using (var session = await OpenAsync(ct))
+            await using var session = await OpenAsync(ct);
+            foreach (var statement in file.Statements)
             {
-                foreach (var statement in file.Statements)
-                {
-                    number++;
-                    await using var command = new MySqlCommand(statement.Text, session);
-                    await command.ExecuteNonQueryAsync(ct);
-                }
+                number++;
+                await using var command = new MySqlCommand(statement.Text, session);
+                await command.ExecuteNonQueryAsync(ct);
             }
-
-            await stopBeating.CancelAsync();
-            await heartbeat;
-            await ledger.CompleteAsync(file.Name, _claimedBy, clock.ElapsedMilliseconds, ct);
         }
         catch (Exception ex) when (ex is MySqlException or OperationCanceledException)
         {
@@ -179,17 +173,20 @@ public sealed class Migrator(string connectionString, IReadOnlyList<MigrationFil
             // Without the claim a later run starts the file again; the files are written for that.
             // Not cancellable: a claim left behind by Ctrl+C would stop the next run.
             await ledger.ReleaseAsync(file.Name, _claimedBy, CancellationToken.None);
-            if (ex is OperationCanceledException)
+            if (ex is OperationCanceledException || number == 0)
             {
                 throw;
             }
 
-            var statement = file.Statements[Math.Max(0, number - 1)];
+            var statement = file.Statements[number - 1];
             throw new MigrationException(
                 $"failed: {file.Name}, statement {number} of {file.Statements.Count} (line {statement.Line}): {ex.Message}. " +
                 $"Statements before it took effect (DDL is not transactional); the file is not recorded, and the next run applies it again.");
         }
 
+        await stopBeating.CancelAsync();
+        await heartbeat;
+        await ledger.CompleteAsync(file.Name, _claimedBy, clock.ElapsedMilliseconds, ct);
         await stdout.WriteLineAsync($"applied   {file.Name} ({Statements(file)}, {clock.ElapsedMilliseconds} ms)");
     }
 

@@ -163,12 +163,12 @@ public sealed class MigrateCommandTests
             new { Name = "migrations/" + NewMigration });
 
         var clock = Stopwatch.StartNew();
-        var stopped = await RunAsync(database, sql.Directory, "--claim-timeout", "1");
+        var stopped = await RunAsync(database, sql.Directory, "--claim-timeout", "3");
 
         Assert.Equal(1, stopped.ExitCode);
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(30));
         Assert.Contains($"waiting   migrations/{NewMigration}: being applied by ops@db-host-2 pid 4242 run dead0001", stopped.Output, StringComparison.Ordinal);
-        Assert.Contains("has not shown a sign of life for 1 s", stopped.Errors, StringComparison.Ordinal);
+        Assert.Contains("has not shown a sign of life for 3 s", stopped.Errors, StringComparison.Ordinal);
         var clear = stopped.Errors.Split('\n').Select(static l => l.Trim()).Single(static l => l.StartsWith("DELETE FROM", StringComparison.Ordinal));
         Assert.Equal($"DELETE FROM fsdir_schema_migrations WHERE name = 'migrations/{NewMigration}' AND state = 'applying';", clear);
 
@@ -178,6 +178,24 @@ public sealed class MigrateCommandTests
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Contains($"applied   migrations/{NewMigration} (1 statement", resumed.Output, StringComparison.Ordinal);
         Assert.Equal(1L, await TableCountAsync(database, "fsdir_test_addition"));
+    }
+
+    [Fact]
+    public async Task A_run_waits_out_a_live_run_that_applies_a_file_for_longer_than_the_claim_timeout_and_both_succeed()
+    {
+        await using var database = await TestDatabase.CreateEmptyAsync();
+        using var sql = CopySql();
+        Assert.Equal(0, (await RunAsync(database, sql.Directory)).ExitCode);
+        // Twice the waiter's claim timeout: only the applier's heartbeat keeps the waiter waiting.
+        await File.WriteAllTextAsync(sql.Migration(NewMigration), NewMigrationSql + "DO SLEEP(6);\n");
+
+        var runs = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() => RunAsync(database, sql.Directory, "--claim-timeout", "3"))));
+
+        Assert.All(runs, static run => Assert.True(run.ExitCode == 0, run.ToString()));
+        var applier = Assert.Single(runs, static run => run.Output.Contains($"applied   migrations/{NewMigration} (2 statements", StringComparison.Ordinal));
+        var waiter = runs.Single(run => !ReferenceEquals(run, applier));
+        Assert.Contains($"waiting   migrations/{NewMigration}: being applied by ", waiter.Output, StringComparison.Ordinal);
+        Assert.Contains($"applied   migrations/{NewMigration} by another run", waiter.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -205,6 +223,7 @@ public sealed class MigrateCommandTests
     [InlineData("--frobnicate", "unknown argument --frobnicate")]
     [InlineData("--status --dry-run", "--status and --dry-run do not go together")]
     [InlineData("--claim-timeout soon", "--claim-timeout needs a value")]
+    [InlineData("--claim-timeout 1", "--claim-timeout needs a value (--claim-timeout: whole seconds, at least 3)")]
     [InlineData("--sql", "--sql needs a value")]
     public async Task Unknown_or_clashing_arguments_are_a_usage_error_with_exit_2(string arguments, string problem)
     {
