@@ -1,9 +1,9 @@
 using FsDirectory.Hosting;
 using FsDirectory.Migrations;
 
-if (args is [MigrateCommand.Name, ..])
+if (MigrateCommand.CommandArguments(args) is { } migrate)
 {
-    return await MigrateCommand.MainAsync(args);
+    return await MigrateCommand.MainAsync(args, migrate);
 }
 
 var builder = WebApplication.CreateBuilder(args);

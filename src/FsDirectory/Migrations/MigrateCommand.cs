@@ -19,8 +19,24 @@ public static class MigrateCommand
 
     private static readonly TimeSpan DefaultClaimTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The arguments after "migrate" when the command line invokes it, else null. Settings may come
+    /// first, in the configuration's syntax (--Key=Value, or --Key Value): the package's wrapper runs
+    /// <c>FsDirectory --settings FILE "$@"</c>.
+    /// </summary>
+    public static IReadOnlyList<string>? CommandArguments(string[] args)
+    {
+        var i = 0;
+        while (i < args.Length && args[i].StartsWith('-'))
+        {
+            i += args[i].Contains('=', StringComparison.Ordinal) ? 1 : 2;
+        }
+
+        return i < args.Length && args[i] == Name ? args[(i + 1)..] : null;
+    }
+
     /// <summary>Program.cs's entry for <c>fsdirectory migrate …</c>: the service's settings, the console, Ctrl+C.</summary>
-    public static async Task<int> MainAsync(string[] args)
+    public static async Task<int> MainAsync(string[] args, IReadOnlyList<string> arguments)
     {
         using var cancel = new CancellationTokenSource();
         // Ctrl+C cancels the running statement (the driver kills the query) and releases the claim,
@@ -31,7 +47,7 @@ public static class MigrateCommand
             e.Cancel = !cancel.IsCancellationRequested;
             cancel.Cancel();
         };
-        return await RunAsync(Configuration(args), args.Skip(1).ToList(), Console.Out, Console.Error, cancel.Token);
+        return await RunAsync(Configuration(args), arguments, Console.Out, Console.Error, cancel.Token);
     }
 
     /// <summary>

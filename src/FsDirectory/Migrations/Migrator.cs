@@ -19,28 +19,20 @@ public sealed class Migrator(string connectionString, IReadOnlyList<MigrationFil
     {
         await using var connection = await OpenAsync(ct);
         var rows = await ReadLedgerAsync(new MigrationLedger(connection), ct);
-        var changed = 0;
         foreach (var file in files)
         {
             rows.TryGetValue(file.Name, out var row);
-            var line = row switch
+            await stdout.WriteLineAsync(row switch
             {
                 null => $"pending   {file.Name}",
-                { State: LedgerRow.Applied } when row.Checksum != file.Checksum =>
-                    $"CHANGED   {file.Name}: applied {Time(row.AppliedAt)} with sha256 {row.Checksum}, the file now has {file.Checksum}",
+                _ when IsChanged(row, file) => $"CHANGED   {file.Name}: {Change(row, file)}",
                 { State: LedgerRow.Applied } => $"applied   {file.Name}  {Time(row.AppliedAt)}  {row.ClaimedBy}",
                 _ => $"applying  {file.Name}: claimed {Time(row.ClaimedAt)} by {row.ClaimedBy}",
-            };
-            changed += line.StartsWith("CHANGED", StringComparison.Ordinal) ? 1 : 0;
-            await stdout.WriteLineAsync(line);
+            });
         }
 
-        foreach (var row in rows.Values.Where(r => files.All(f => f.Name != r.Name)))
-        {
-            await stdout.WriteLineAsync($"unknown   {row.Name}: recorded ({row.State}), but there is no such file here");
-        }
-
-        return changed == 0 ? 0 : 1;
+        await ReportUnknownAsync(rows);
+        return files.Any(f => rows.TryGetValue(f.Name, out var row) && IsChanged(row, f)) ? 1 : 0;
     }
 
     /// <summary>Applies every pending file in order (or, with <paramref name="dryRun"/>, only says which). Throws <see cref="MigrationException"/> to refuse.</summary>
@@ -50,6 +42,7 @@ public sealed class Migrator(string connectionString, IReadOnlyList<MigrationFil
         var ledger = new MigrationLedger(connection);
         var rows = await ReadLedgerAsync(ledger, ct);
         RefuseChanged(rows);
+        await ReportUnknownAsync(rows);
 
         var pending = files.Where(f => !rows.TryGetValue(f.Name, out var row) || row.State != LedgerRow.Applied).ToList();
         if (dryRun)
@@ -212,8 +205,8 @@ public sealed class Migrator(string connectionString, IReadOnlyList<MigrationFil
     private void RefuseChanged(IReadOnlyDictionary<string, LedgerRow> rows)
     {
         var changed = files
-            .Where(f => rows.TryGetValue(f.Name, out var row) && row.State == LedgerRow.Applied && row.Checksum != f.Checksum)
-            .Select(f => $"  {f.Name}: applied {Time(rows[f.Name].AppliedAt)} with sha256 {rows[f.Name].Checksum}, the file now has {f.Checksum}")
+            .Where(f => rows.TryGetValue(f.Name, out var row) && IsChanged(row, f))
+            .Select(f => $"  {f.Name}: {Change(rows[f.Name], f)}")
             .ToList();
         if (changed.Count > 0)
         {
@@ -223,6 +216,23 @@ public sealed class Migrator(string connectionString, IReadOnlyList<MigrationFil
                 "An applied migration is never edited: restore the file as it was applied, and put the change in a new migration.");
         }
     }
+
+    /// <summary>
+    /// Recorded files this folder lacks: SQL of an older version than the one that migrated the
+    /// database (a downgrade), or the wrong --sql. Said, not refused: every file here may still apply.
+    /// </summary>
+    private async Task ReportUnknownAsync(IReadOnlyDictionary<string, LedgerRow> rows)
+    {
+        foreach (var row in rows.Values.Where(r => files.All(f => f.Name != r.Name)))
+        {
+            await stdout.WriteLineAsync($"unknown   {row.Name}: recorded ({row.State}), but there is no such file here (SQL of an older version?)");
+        }
+    }
+
+    private static bool IsChanged(LedgerRow row, MigrationFile file) => row.State == LedgerRow.Applied && row.Checksum != file.Checksum;
+
+    private static string Change(LedgerRow row, MigrationFile file) =>
+        $"applied {Time(row.AppliedAt)} with sha256 {row.Checksum}, the file now has {file.Checksum}";
 
     private static async Task<IReadOnlyDictionary<string, LedgerRow>> ReadLedgerAsync(MigrationLedger ledger, CancellationToken ct) =>
         await ledger.ExistsAsync(ct) ? await ledger.ReadAllAsync(ct) : new Dictionary<string, LedgerRow>();

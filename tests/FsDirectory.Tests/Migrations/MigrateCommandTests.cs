@@ -139,16 +139,21 @@ public sealed class MigrateCommandTests
 
         Assert.Equal(0, (await RunAsync(database, sql.Directory)).ExitCode);
         await File.WriteAllTextAsync(sql.Migration(NewMigration), NewMigrationSql);
+        // A file a newer version applied, which this SQL folder lacks (a downgrade).
+        await database.ExecuteAsync(
+            "INSERT INTO fsdir_schema_migrations (name, checksum, state, applied_at) VALUES ('migrations/009_newer.sql', 'x', 'applied', NOW())");
         var status = await RunAsync(database, sql.Directory, "--status");
         var dryRun = await RunAsync(database, sql.Directory, "--dry-run");
 
         Assert.Equal(0, status.ExitCode);
+        Assert.Contains("unknown   migrations/009_newer.sql: recorded (applied), but there is no such file here", status.Output, StringComparison.Ordinal);
+        Assert.Contains("unknown   migrations/009_newer.sql", dryRun.Output, StringComparison.Ordinal);
         Assert.Matches(@"applied   migrations/007_change_feed\.sql  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  \S+@", status.Output);
         Assert.Contains($"pending   migrations/{NewMigration}", status.Output, StringComparison.Ordinal);
         Assert.Equal(0, dryRun.ExitCode);
         Assert.Equal([$"would apply  migrations/{NewMigration} (1 statement)"], dryRun.Output.Split('\n').Where(static l => l.StartsWith("would apply", StringComparison.Ordinal)));
         Assert.Equal(0L, await TableCountAsync(database, "fsdir_test_addition"));
-        Assert.Equal(8, (await LedgerAsync(database)).Count);
+        Assert.Equal(9, (await LedgerAsync(database)).Count);
     }
 
     [Fact]
@@ -262,6 +267,20 @@ public sealed class MigrateCommandTests
             errors.ToString().Trim());
     }
 
+    [Theory]
+    [InlineData("migrate --status", "--status")]
+    [InlineData("--settings /etc/fsdirectory/appsettings.json migrate --dry-run", "--dry-run")]
+    [InlineData("--Database:ConnectTimeoutSeconds=5 migrate", "")]
+    [InlineData("--urls http://127.0.0.1:8080", null)]
+    [InlineData("--settings migrate", null)]
+    [InlineData("", null)]
+    public void The_service_runs_migrate_when_it_is_the_first_word_after_any_settings(string commandLine, string? migrateArguments)
+    {
+        var arguments = MigrateCommand.CommandArguments(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+        Assert.Equal(migrateArguments, arguments is null ? null : string.Join(' ', arguments));
+    }
+
     [Fact]
     public void The_sql_folder_is_the_packaged_one_when_it_holds_schema_sql_and_else_the_one_beside_the_binary()
     {
@@ -283,8 +302,9 @@ public sealed class MigrateCommandTests
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            // The SQL the build put beside the binary, named relative to it as an operator would.
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "FsDirectory.dll"), "migrate", "--sql", "sql" },
+            // Settings before the command, as the package's wrapper passes --settings; the SQL the build
+            // put beside the binary, named relative to it as an operator would.
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "FsDirectory.dll"), "--Database:ConnectTimeoutSeconds", "5", "migrate", "--sql", "sql" },
         };
         start.Environment["ConnectionStrings__Default"] = database.ConnectionString;
 
