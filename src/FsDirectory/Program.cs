@@ -1,4 +1,10 @@
 using FsDirectory.Hosting;
+using FsDirectory.Migrations;
+
+if (MigrateCommand.CommandArguments(args) is { } migrate)
+{
+    return await MigrateCommand.MainAsync(args, migrate);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFsDirectory();

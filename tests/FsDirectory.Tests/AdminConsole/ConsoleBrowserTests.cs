@@ -179,7 +179,10 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : ConsoleScenari
         // The account search and the test-a-call panel keep to the reseller too.
         Assert.Contains("\"total\":0", Browser.Script<string>("const r = new XMLHttpRequest(); r.open('GET', '/console/accounts?handler=Search&q=Contoso', false); r.send(); return r.responseText;"), StringComparison.Ordinal);
         Go("/console/test-call?ip=192.0.2.10&number=5551234&profile=default");
-        Assert.Equal("none", Browser.Text("[data-fact=rule]"));
+        // Accepted by another reseller's rule: the key learns that, and nothing of the rule.
+        Assert.Equal("Accepted", Browser.Text("#result-title"));
+        Assert.Equal("a rule you cannot see (it belongs to another reseller's account)", Browser.Text("[data-fact=rule]"));
+        Assert.False(Browser.Exists("[data-fact=number]"));
 
         // And the global default is shown but cannot be changed with a reseller key.
         Go("/console/settings/default-sip-profile?proposed=2");

@@ -6,8 +6,8 @@ using static FsDirectory.Tests.Infrastructure.FreeSwitchXml;
 
 namespace FsDirectory.Tests.Data;
 
-/// <summary>ASTPP 6.0's own tables, unmodified, plus only our additive migrations.</summary>
-public sealed class AstppDatabaseFixture : IAsyncLifetime
+/// <summary>ASTPP 6.0's own tables, unmodified, plus only our additive migrations (here applied with the stock client).</summary>
+public class AstppDatabaseFixture : IAsyncLifetime
 {
     public TestDatabase Database { get; private set; } = null!;
     public FsDirectoryServer Server { get; private set; } = null!;
@@ -16,8 +16,7 @@ public sealed class AstppDatabaseFixture : IAsyncLifetime
     {
         Database = await TestDatabase.CreateEmptyAsync();
         await Database.ApplyFileAsync(Path.Combine(Paths.Shared, "fixtures", "astpp", "astpp-6.0-tables.sql"));
-        await Database.ApplyMigrationsAsync();
-        await Database.ApplyMigrationsAsync(); // idempotent
+        await MigrateAsync(Database);
         // Rows as ASTPP's PHP would insert them, every NOT NULL column filled.
         await Database.ExecuteAsync(
             """
@@ -37,9 +36,34 @@ public sealed class AstppDatabaseFixture : IAsyncLifetime
         await Server.DisposeAsync();
         await Database.DisposeAsync();
     }
+
+    protected virtual async Task MigrateAsync(TestDatabase database)
+    {
+        await database.ApplyMigrationsAsync();
+        await database.ApplyMigrationsAsync(); // idempotent
+    }
 }
 
-public sealed class AstppDatabaseTests(AstppDatabaseFixture fixture) : IClassFixture<AstppDatabaseFixture>
+/// <summary>The same ASTPP database brought up to date by `fsdirectory migrate`, run twice, instead of the stock client.</summary>
+public sealed class AstppMigratedDatabaseFixture : AstppDatabaseFixture
+{
+    protected override async Task MigrateAsync(TestDatabase database)
+    {
+        for (var run = 0; run < 2; run++)
+        {
+            var result = await Migrations.MigrateHarness.RunAsync(database, Paths.Sql(""));
+            Assert.True(result.ExitCode == 0, result.ToString());
+        }
+    }
+}
+
+public sealed class AstppDatabaseTests(AstppDatabaseFixture fixture) : AstppDatabaseExpectations<AstppDatabaseFixture>(fixture);
+
+public sealed class AstppDatabaseMigratedByTheCommandTests(AstppMigratedDatabaseFixture fixture) : AstppDatabaseExpectations<AstppMigratedDatabaseFixture>(fixture);
+
+/// <summary>What must hold on an ASTPP database, however the migrations were applied.</summary>
+public abstract class AstppDatabaseExpectations<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : AstppDatabaseFixture
 {
     [Fact]
     public async Task Migrations_add_only_the_documented_columns_to_astpp_tables()

@@ -103,6 +103,15 @@ public sealed class DebianPackageTests(DebianPackageFixture package)
             Admin__ApiKeys__0__Name=ops
             Admin__ApiKeys__0__Key={AdminKey}
             """);
+        // The packaged wrapper runs migrate with the same settings and secrets as the unit: the stock client made this
+        // database, so every file is applied once more (they are re-runnable) and recorded, and a second run has nothing to do.
+        var migrated = await Command.RunAsync("/usr/sbin/fsdirectory", ["migrate"]);
+        Assert.True(migrated.ExitCode == 0, migrated.ToString());
+        var status = await Command.RunAsync("/usr/sbin/fsdirectory", ["migrate", "--status"]);
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.DoesNotContain("pending", status.Output, StringComparison.Ordinal);
+        Assert.Contains("/usr/share/fsdirectory/sql", status.Output + migrated.Output, StringComparison.Ordinal);
+
         var socketDirectory = System.IO.Directory.CreateTempSubdirectory("fsdir-notify-");
         try
         {
