@@ -25,7 +25,7 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
 
     /// <summary>The allowed networks per list name, aggregated from the rules directly: what tests and the admin API compare against.</summary>
     public static Dictionary<string, List<IpNetwork>> ProfileNetworks(Snapshot snapshot) =>
-        snapshot.Profiles.ToDictionary(
+        snapshot.Profiles.Where(static p => p.ServesCustomerAcl).ToDictionary(
             p => p.Name,
             p => CidrAggregator.Aggregate(snapshot.UsableRules.Where(r => r.AppliesToProfile(p.Name)).Select(r => r.Network)),
             StringComparer.Ordinal);
@@ -36,7 +36,9 @@ public sealed class AclConfAnswers(IOptionsMonitor<AclOptions> options) : ISnaps
     private XmlParts Build(Snapshot snapshot)
     {
         var staticLists = options.CurrentValue.Lists;
-        var lists = snapshot.Profiles.Select(static p => p.Name).ToList();
+        // A profile in dialplan mode has no customer list: its calls are decided by the dialplan answer
+        // alone, so the switch's ACL does not grow with its customers.
+        var lists = snapshot.Profiles.Where(static p => p.ServesCustomerAcl).Select(static p => p.Name).ToList();
         var buckets = snapshot.AclInputs.RentSortedBuckets();
         try
         {

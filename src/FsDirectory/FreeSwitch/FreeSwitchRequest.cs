@@ -114,28 +114,48 @@ public sealed class FreeSwitchRequest
             return Fail(StatusCodes.Status413PayloadTooLarge, "request body too large");
         }
 
+        // Read pair by pair, keeping only the fields we act on, so that a refused request still says what
+        // it was: the caller controls how many SIP headers (and so form fields) a dialplan fetch carries,
+        // and on a profile in dialplan mode a refusal must not become a way past the gatekeeper
+        // (FreeSwitchEndpoint answers those with the dialplan's 403, not a status the switch falls back on).
+        var kept = new Dictionary<string, StringValues>(StringComparer.OrdinalIgnoreCase);
         try
         {
             using var reader = new FormReader(request.Body, Encoding.UTF8)
             {
-                ValueCountLimit = options.MaxFields,
                 KeyLengthLimit = 1024,
                 ValueLengthLimit = options.MaxRequestBytes,
             };
-            var form = await reader.ReadFormAsync(context.RequestAborted);
-            return FromFields(form);
+            var count = 0;
+            while (await reader.ReadNextPairAsync(context.RequestAborted) is { } pair)
+            {
+                if (++count > options.MaxFields)
+                {
+                    return FromFields(kept).Refused(StatusCodes.Status413PayloadTooLarge, $"more than {options.MaxFields} form fields");
+                }
+
+                if (ReadFieldSet.Contains(pair.Key))
+                {
+                    kept[pair.Key] = StringValues.Concat(kept.GetValueOrDefault(pair.Key), pair.Value);
+                }
+            }
+
+            return FromFields(kept);
         }
         catch (BadHttpRequestException ex)
         {
-            return Fail(ex.StatusCode, ex.Message);
+            return FromFields(kept).Refused(ex.StatusCode, ex.Message);
         }
         catch (InvalidDataException ex)
         {
-            return Fail(StatusCodes.Status413PayloadTooLarge, ex.Message);
+            return FromFields(kept).Refused(StatusCodes.Status413PayloadTooLarge, ex.Message);
         }
     }
 
     private static FreeSwitchRequest Fail(int status, string message) => new([], status, message);
+
+    /// <summary>The same fields, refused with <paramref name="status"/>.</summary>
+    private FreeSwitchRequest Refused(int status, string message) => new(_fields, status, message);
 
     private string Get(string name) => _fields.TryGetValue(name, out var value) ? value : string.Empty;
 

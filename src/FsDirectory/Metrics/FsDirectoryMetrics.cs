@@ -30,6 +30,8 @@ public sealed class FsDirectoryMetrics
             new CounterConfiguration { LabelNames = ["node", "command", "result"] });
         UntrustedXAuthIp = factory.CreateCounter("fsdir_x_auth_ip_untrusted_total",
             "Dialplan fetches carrying an X-AUTH-IP header from a source that is not a trusted proxy of the call's profile: the header was ignored (a spoof attempt, or a proxy missing from fsdir_trusted_proxies).");
+        UnreadDialplanRefused = factory.CreateCounter("fsdir_dialplan_unread_refused_total",
+            "Dialplan fetches that could not be read whole (too many fields, too large, a field twice) from a profile in dialplan mode (or one not read), answered with respond 403 instead of a status the switch would fall back to its static dialplan on.");
         Rebuilds = factory.CreateCounter("fsdir_snapshot_rebuilds_total",
             "Snapshots built from whole tables instead of applied row changes, by reason (startup, feed_trimmed, feed_stalled, bulk, default_profile, self_check, checksum, ...).",
             new CounterConfiguration { LabelNames = ["reason"] });
@@ -78,6 +80,8 @@ public sealed class FsDirectoryMetrics
     public Counter EslPushes { get; }
 
     public Counter UntrustedXAuthIp { get; }
+
+    public Counter UnreadDialplanRefused { get; }
 
     /// <summary>A gauge read at scrape time, for a feature that owns the value (so it never drifts from it).</summary>
     public void AddGauge(string name, string help, Func<double> read)
