@@ -1,3 +1,4 @@
+using FsDirectory.Acl;
 using FsDirectory.Admin;
 using FsDirectory.Cluster;
 using FsDirectory.Data;
@@ -17,7 +18,8 @@ public static class StatusApi
     }
 
     public static IResult GetStatus(
-        SnapshotHolder snapshots, ReloadStatus reload, DatabaseConnector database, EventSocketPublisher publisher, ClusterCoordinator cluster, TimeProvider time)
+        SnapshotHolder snapshots, ReloadStatus reload, DatabaseConnector database, EventSocketPublisher publisher, ClusterCoordinator cluster, TimeProvider time,
+        AclConfAnswers acl)
     {
         var snapshot = snapshots.Current;
         return Results.Ok(new StatusResponse(
@@ -35,7 +37,8 @@ public static class StatusApi
             database.Hosts,
             new EventSocketStatus(publisher.IsPushing, [.. publisher.Nodes.Select(static n => n.Status())]),
             cluster.Status(),
-            snapshot is null ? [] : [.. snapshot.Profiles.Select(static p => new SipProfileStatus(p.Id, p.Name, p.Mode.ToText(), p.ServesCustomerAcl))]));
+            snapshot is null ? [] : [.. snapshot.Profiles.Select(static p => new SipProfileStatus(p.Id, p.Name, p.Mode.ToText(), p.ServesCustomerAcl))],
+            acl.Guard));
     }
 }
 
@@ -54,7 +57,8 @@ public sealed record StatusResponse(
     IReadOnlyList<string> DatabaseHosts,
     EventSocketStatus EventSocket,
     ClusterStatus Cluster,
-    IReadOnlyList<SipProfileStatus> SipProfiles);
+    IReadOnlyList<SipProfileStatus> SipProfiles,
+    AclConfGuard? AclConf);
 
 /// <summary>
 /// A served profile and how its IP-authenticated calls get in: <see cref="IpAuthMode"/> <c>acl</c> (its

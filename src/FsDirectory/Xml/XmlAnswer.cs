@@ -15,6 +15,15 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
         Outcome = outcome;
     }
 
+    private XmlAnswer(int statusCode, string outcome)
+    {
+        StatusCode = statusCode;
+        Outcome = outcome;
+    }
+
+    /// <summary>No document, on purpose: a status that makes mod_xml_curl try its next binding.</summary>
+    public static XmlAnswer Refused(int statusCode, string outcome) => new(statusCode, outcome);
+
     /// <summary>A document served as the parts it is kept in (acl.conf at a million rules is tens of megabytes, shared between snapshots part by part).</summary>
     public XmlAnswer(XmlParts parts, string outcome)
     {
@@ -54,14 +63,20 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
 
     public bool IsNotFound => ReferenceEquals(this, NotFound);
 
-    public int? StatusCode => StatusCodes.Status200OK;
+    public int? StatusCode { get; } = StatusCodes.Status200OK;
 
     public string ContentType => "text/xml";
 
     public Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
-        response.StatusCode = StatusCodes.Status200OK;
+        response.StatusCode = StatusCode ?? StatusCodes.Status200OK;
+        if (StatusCode != StatusCodes.Status200OK)
+        {
+            response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
+
         response.ContentType = ContentType;
         response.ContentLength = Length;
         return _parts is null ? response.Body.WriteAsync(_body, httpContext.RequestAborted).AsTask() : WritePartsAsync(response, httpContext.RequestAborted);
