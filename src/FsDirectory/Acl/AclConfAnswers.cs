@@ -12,9 +12,10 @@ namespace FsDirectory.Acl;
 /// (see <see cref="Proxies.TrustedProxies"/>), kept apart from the inbound lists so that a proxy's
 /// address alone never lets a call in. Built once per snapshot from the snapshot's <see cref="AclInputs"/>: every
 /// bucket the last edits did not touch brings its nodes already worked out and packed
-/// (<see cref="PackedNodes"/>), so after an edit at a million rules the ~32 MB document is put
+/// (<see cref="PackedNodes"/>), so after an edit at a million rules the ~13 MB document is put
 /// together from shared parts, not aggregated again, and it is served by writing those parts out
-/// rather than joining them into one buffer.
+/// rather than joining them into one buffer. Allowed networks go up to 32 to a node (<see cref="AllowNodes"/>):
+/// 700,009 elements become 26,511 at a million Mixed rules.
 /// </summary>
 public sealed partial class AclConfAnswers : ISnapshotWarmer
 {
@@ -151,9 +152,6 @@ public sealed partial class AclConfAnswers : ISnapshotWarmer
             p => CidrAggregator.Aggregate(snapshot.UsableRules.Where(r => r.AppliesToProfile(p.Name)).Select(r => r.Network)),
             StringComparer.Ordinal);
 
-    public static void WriteNode(FsXmlWriter xml, IpNetwork network) =>
-        xml.Start("node").Attr("type", "allow").Attr("cidr", network).Close();
-
     private AclConfDocument Build(Snapshot snapshot)
     {
         var staticLists = _options.CurrentValue.Lists;
@@ -181,6 +179,7 @@ public sealed partial class AclConfAnswers : ISnapshotWarmer
         {
             parts.Xml.Start("list").Attr("name", list).Attr("default", "deny").Open();
             WriteNetworks(parts, list, lists, buckets, snapshot.AclInputs.Wide);
+            parts.EndNodes();
             foreach (var staticList in staticLists.Where(l => l.Name == list))
             {
                 WriteStaticNodes(parts, staticList);
@@ -197,6 +196,8 @@ public sealed partial class AclConfAnswers : ISnapshotWarmer
             {
                 parts.Node(network);
             }
+
+            parts.EndNodes();
 
             parts.Xml.End("list");
         }
@@ -323,15 +324,41 @@ public sealed partial class AclConfAnswers : ISnapshotWarmer
             }
         }
 
+        // What goes between a written part and a bucket's networks, shared by every document: a bucket
+        // that continues the open node costs one more part, not one more buffer.
+        private static readonly ReadOnlyMemory<byte> OpenPart = AllowNodes.Open.ToArray();
+        private static readonly ReadOnlyMemory<byte> SeparatorPart = AllowNodes.Separator.ToArray();
+        private static readonly ReadOnlyMemory<byte> NextPart = AllowNodes.Next.ToArray();
+
+        // The networks in the allow node left open (0: none is open).
+        private int _open;
+
         /// <summary>The <c>&lt;node&gt;</c> elements written so far.</summary>
         public int Nodes { get; set; }
 
+        /// <summary>One allowed network, packed with those before it while the node has room (<see cref="AllowNodes"/>).</summary>
         public void Node(IpNetwork network)
         {
-            WriteNode(Xml, network);
-            Nodes++;
+            var xml = Xml;
+            if (_open is 0 or AllowNodes.MaxCidrs)
+            {
+                xml.Fragment(_open == 0 ? AllowNodes.Open : AllowNodes.Next);
+                (_open, Nodes) = (0, Nodes + 1);
+            }
+            else
+            {
+                xml.Fragment(AllowNodes.Separator);
+            }
+
+            xml.Text(network);
+            _open++;
         }
 
+        /// <summary>
+        /// A bucket's allowed networks: in the open node when all of them fit there, otherwise from a
+        /// node of their own. Greedy per bucket, so that a bucket's text never depends on its
+        /// neighbours (it is shared between snapshots): a node holds fewer than 32 only where a bucket did not fit.
+        /// </summary>
         public void Add(PackedNodes? fragment)
         {
             if (fragment is null)
@@ -339,9 +366,44 @@ public sealed partial class AclConfAnswers : ISnapshotWarmer
                 return;
             }
 
-            Flush();
+            var count = fragment.Count;
+            if (_open > 0 && _open + count <= AllowNodes.MaxCidrs)
+            {
+                Between(SeparatorPart);
+                _open += count;
+            }
+            else
+            {
+                Between(_open == 0 ? OpenPart : NextPart);
+                Nodes += AllowNodes.NodesFor(count);
+                _open = ((count - 1) % AllowNodes.MaxCidrs) + 1;
+            }
+
             _parts.Add(fragment.Part);
-            Nodes += fragment.Count;
+        }
+
+        /// <summary>Ends the allow node left open: before any other element.</summary>
+        public void EndNodes()
+        {
+            if (_open > 0)
+            {
+                Xml.Fragment(AllowNodes.Close);
+                _open = 0;
+            }
+        }
+
+        /// <summary>Into the written part when there is one (it is copied out anyway), otherwise as a shared part.</summary>
+        private void Between(ReadOnlyMemory<byte> text)
+        {
+            if (_scratch.WrittenMemory.Length > 0)
+            {
+                _scratch.Fragment(text.Span);
+                Flush();
+            }
+            else
+            {
+                _parts.Add(text);
+            }
         }
 
         public XmlParts ToParts()
