@@ -77,7 +77,7 @@ public sealed partial class AclConfAnswers : ISnapshotWarmer
 
         var good = LastGood(snapshot.Version, null, options);
         Report(snapshot.Version, built, options, good is null ? AclConfGuard.ServingRefused : AclConfGuard.ServingLastGood, good?.Version);
-        return good is { } last ? new XmlAnswer(last.Document.Parts, "answered") : XmlAnswer.Refused(StatusCodes.Status503ServiceUnavailable, "refused");
+        return good is { } last ? new XmlAnswer(last.Document.Parts, "answered") : XmlAnswer.Unavailable;
     }
 
     public void Warm(Snapshot snapshot) => Answer(snapshot);

@@ -6,6 +6,9 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
 {
     public static readonly XmlAnswer NotFound = new(BuildNotFound(), "not found");
 
+    /// <summary>No document, on purpose: 503, which makes mod_xml_curl try its next binding. A singleton, as <see cref="NotFound"/>, so no answer carries a status field.</summary>
+    public static readonly XmlAnswer Unavailable = new(ReadOnlyMemory<byte>.Empty, "refused");
+
     private readonly ReadOnlyMemory<byte> _body;
     private readonly XmlParts? _parts;
 
@@ -15,14 +18,6 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
         Outcome = outcome;
     }
 
-    private XmlAnswer(int statusCode, string outcome)
-    {
-        StatusCode = statusCode;
-        Outcome = outcome;
-    }
-
-    /// <summary>No document, on purpose: a status that makes mod_xml_curl try its next binding.</summary>
-    public static XmlAnswer Refused(int statusCode, string outcome) => new(statusCode, outcome);
 
     /// <summary>A document served as the parts it is kept in (acl.conf at a million rules is tens of megabytes, shared between snapshots part by part).</summary>
     public XmlAnswer(XmlParts parts, string outcome)
@@ -63,7 +58,7 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
 
     public bool IsNotFound => ReferenceEquals(this, NotFound);
 
-    public int? StatusCode { get; } = StatusCodes.Status200OK;
+    public int? StatusCode => ReferenceEquals(this, Unavailable) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
 
     public string ContentType => "text/xml";
 
