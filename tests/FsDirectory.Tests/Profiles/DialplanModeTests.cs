@@ -208,6 +208,22 @@ public sealed class DialplanModeTests(DialplanModeFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_call_whose_fetch_is_declared_larger_than_the_body_limit_gets_403_on_a_dialplan_mode_profile_and_413_on_an_acl_mode_one()
+    {
+        static StringContent Huge(FreeSwitchForm form) =>
+            new(form.Body + "&variable_sip_h_X-Huge=" + new string('a', 1_100_000), System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+
+        using var gatekept = await _server.Client.PostAsync("/freeswitch", Huge(Call("127.0.0.2", "12345678*12066418000")));
+        using var authenticated = await _server.Client.PostAsync("/freeswitch", Huge(Call("192.0.2.77", "12066418000", profile: "default")));
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, gatekept.StatusCode);
+        AssertRefused(XDocument.Parse(await gatekept.Content.ReadAsStringAsync()), "a call on the dialplan-mode profile whose fetch is over 1 MiB");
+        Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, authenticated.StatusCode);
+        // And the service goes on answering.
+        Assert.Equal(("transfer", "12066418000 XML routing"), Actions(await _server.FetchAsync(Call("127.0.0.2", "12345678*12066418000")))[^1]);
+    }
+
+    [Fact]
     public async Task The_status_shows_each_profiles_mode()
     {
         var status = (await _server.Client.GetFromJsonAsync<StatusResponse>("/api/status"))!;
