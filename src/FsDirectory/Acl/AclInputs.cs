@@ -24,7 +24,7 @@ public readonly record struct AclBucketKey(bool IsV4, ulong Bits)
 }
 
 /// <summary>The nodes one bucket contributes to one list, worked out once and kept packed (<see cref="PackedNodes"/>); <see cref="Full"/>: the bucket is covered whole (it may merge with its neighbours).</summary>
-public sealed record AclFragment(ReadOnlyMemory<byte> Xml, bool Full);
+public sealed record AclFragment(PackedNodes? Nodes, bool Full);
 
 /// <summary>
 /// The networks of one bucket's usable rules, each with the profile it applies on (null: every
@@ -212,10 +212,10 @@ public sealed class AclBucket
 
         if (cover.Count == 1 && cover[0] == Key.Network)
         {
-            return new AclFragment(ReadOnlyMemory<byte>.Empty, Full: true);
+            return new AclFragment(null, Full: true);
         }
 
-        return new AclFragment(cover.Count == 0 ? ReadOnlyMemory<byte>.Empty : PackedNodes.Of(Key, cover).Part, Full: false);
+        return new AclFragment(cover.Count == 0 ? null : PackedNodes.Of(Key, cover), Full: false);
     }
 }
 

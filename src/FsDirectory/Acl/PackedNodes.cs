@@ -6,10 +6,13 @@ using FsDirectory.Xml;
 namespace FsDirectory.Acl;
 
 /// <summary>
-/// One bucket's allow nodes for one list, kept as addresses (3 bytes a node for IPv4, 9 for IPv6)
-/// rather than as their node lines (about 44 bytes each): at a million rules that is a few megabytes
-/// live instead of about 30. They are written out whenever acl.conf is read: once per new snapshot
-/// for its digest, and once per fetch.
+/// One bucket's allowed networks for one list, kept as addresses (3 bytes a network for IPv4, 9 for
+/// IPv6) rather than as their text: at a million rules that is a few megabytes live instead of about
+/// 30. They are written out whenever acl.conf is read: once per new snapshot for its digest, and once
+/// per fetch. Written as the inside of packed allow nodes (<see cref="AllowNodes"/>): the networks
+/// separated by commas, a new node after every <see cref="AllowNodes.MaxCidrs"/>th, with neither the
+/// first node's start nor the last one's end, which the document writes around it (it either starts
+/// a node for it or, when the node it has open has room for all of them, goes on in that one).
 /// </summary>
 public sealed class PackedNodes : PackedXmlPart
 {
@@ -88,7 +91,12 @@ public sealed class PackedNodes : PackedXmlPart
         var count = NodeCount(bucket, nodes);
         for (var i = 0; i < count; i++)
         {
-            AclConfAnswers.WriteNode(xml, Node(bucket, nodes, i));
+            if (i > 0)
+            {
+                xml.Fragment(i % AllowNodes.MaxCidrs == 0 ? AllowNodes.Next : AllowNodes.Separator);
+            }
+
+            xml.Text(Node(bucket, nodes, i));
             if (xml.WrittenMemory.Length >= BatchLength || i == count - 1)
             {
                 writer?.Write(xml.WrittenMemory.Span);

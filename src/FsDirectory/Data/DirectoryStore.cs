@@ -77,7 +77,8 @@ public sealed class DirectoryStore(DatabaseConnector database)
     private const string DevicesByUsernameSql = $"{DeviceColumns} WHERE username IN @Names";
 
     private const string ProfilesSql = """
-        SELECT id AS Id, name AS Name, sip_ip AS SipIp, sip_port AS SipPort, profile_data AS ProfileData, status AS Status
+        SELECT id AS Id, name AS Name, sip_ip AS SipIp, sip_port AS SipPort, profile_data AS ProfileData, status AS Status,
+               fsdir_ip_auth_mode AS IpAuthMode
         FROM sip_profiles
         """;
 

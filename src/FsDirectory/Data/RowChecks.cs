@@ -154,6 +154,13 @@ public sealed class ProfileState
                 fields = [.. fields.Where(static f => !ProxyParams.Contains(f.Key))];
             }
 
+            if (!IpAuthModes.TryParse(row.IpAuthMode, out var mode))
+            {
+                // Served in the stricter mode: acl keeps auth-calls=true, so a typo never opens the profile.
+                problems.Add(new DataProblem(DirectoryTables.SipProfiles, row.Id,
+                    $"fsdir_ip_auth_mode '{row.IpAuthMode}' is neither '{IpAuthModes.AclText}' nor '{IpAuthModes.DialplanText}'; the profile is served in acl mode"));
+            }
+
             profiles.Add(new SipProfile
             {
                 Id = row.Id,
@@ -162,6 +169,7 @@ public sealed class ProfileState
                 SipPort = row.SipPort?.Trim() ?? string.Empty,
                 Params = fields,
                 Gateways = gateways.TryGetValue(row.Id, out var list) ? list : [],
+                Mode = mode,
             });
         }
 

@@ -51,6 +51,9 @@ public sealed record SipProfileRow
     public string? SipPort { get; init; }
     public string? ProfileData { get; init; }
     public int Status { get; init; }
+
+    /// <summary><c>fsdir_ip_auth_mode</c> (migration 008): <c>acl</c> or <c>dialplan</c>.</summary>
+    public string? IpAuthMode { get; init; }
 }
 
 public sealed record TrustedProxyRow

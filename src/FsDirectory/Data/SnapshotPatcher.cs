@@ -203,11 +203,12 @@ public sealed class SnapshotPatcher(TimeProvider time)
             FeedPosition = position,
         };
 
-        // acl.conf depends on the rules' networks and profiles, on the list (profile) names and on the
-        // trusted proxies; sofia.conf on the profiles; anything else (digests of both) on everything.
+        // acl.conf depends on the rules' networks and profiles, on the list (profile) names and modes (a
+        // profile in dialplan mode has no list) and on the trusted proxies; sofia.conf on the profiles;
+        // anything else (digests of both) on everything.
         var sameProfiles = ReferenceEquals(changes.Profiles, current.ProfileState);
         var sameAcl = ReferenceEquals(acl, current.AclInputs)
-            && (sameProfiles || (current.Profiles.Select(static p => p.Name).SequenceEqual(changes.Profiles.Profiles.Select(static p => p.Name))
+            && (sameProfiles || (current.Profiles.Select(static p => (p.Name, p.Mode)).SequenceEqual(changes.Profiles.Profiles.Select(static p => (p.Name, p.Mode)))
                 && current.Proxies.All.SequenceEqual(changes.Profiles.Proxies.All)));
         snapshot.InheritAnswers(current, key =>
             key.StartsWith("acl.conf", StringComparison.Ordinal) ? sameAcl

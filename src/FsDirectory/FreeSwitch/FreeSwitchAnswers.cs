@@ -10,6 +10,8 @@ namespace FsDirectory.FreeSwitch;
 /// <summary>Routes a fetch to the answer for its section; anything not served is <c>not found</c>.</summary>
 public sealed class FreeSwitchAnswers(DirectoryAnswers directory, DialplanAnswers dialplan, AclConfAnswers acl, SofiaConfAnswers sofia)
 {
+    public DialplanAnswers Dialplan => dialplan;
+
     public XmlAnswer Answer(FreeSwitchRequest request, Snapshot snapshot)
     {
         // FreeSWITCH compares section names case-insensitively.

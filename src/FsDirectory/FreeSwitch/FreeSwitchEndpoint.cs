@@ -21,16 +21,19 @@ public static partial class FreeSwitchEndpoint
 
     public static IResult Handle(FreeSwitchRequest request, SnapshotHolder snapshots, FreeSwitchAnswers answers, ILoggerFactory loggers)
     {
-        if (request.FailureStatus is int status)
-        {
-            LogRefused(loggers.CreateLogger(typeof(FreeSwitchEndpoint)), status, request.Failure ?? string.Empty);
-            return Results.StatusCode(status);
-        }
-
         if (request.Failure is not null)
         {
-            LogRefused(loggers.CreateLogger(typeof(FreeSwitchEndpoint)), StatusCodes.Status200OK, request.Failure);
-            return XmlAnswer.NotFound;
+            // Any refusal (a status, or not found) sends the switch to its next binding and then its static
+            // dialplan; on a profile in dialplan mode nothing else would stand in the caller's way.
+            if (snapshots.Current is { } current && answers.Dialplan.RefuseUnreadCall(request, current) is { } refused)
+            {
+                LogRefused(loggers.CreateLogger(typeof(FreeSwitchEndpoint)), StatusCodes.Status200OK, request.Failure + "; answered with the dialplan's 403 (the call's profile has no other gatekeeper)");
+                return refused;
+            }
+
+            var status = request.FailureStatus ?? StatusCodes.Status200OK;
+            LogRefused(loggers.CreateLogger(typeof(FreeSwitchEndpoint)), status, request.Failure);
+            return request.FailureStatus is null ? XmlAnswer.NotFound : Results.StatusCode(status);
         }
 
         // No data yet (database never reached since start): 503 makes FreeSWITCH try its next

@@ -17,6 +17,9 @@ public sealed class FreeSwitchRequest
     /// <summary>The header a trusted SIP proxy names the caller in (see <c>apply-proxy-acl</c>); caller-controlled otherwise.</summary>
     internal const string XAuthIpField = "variable_sip_h_X-AUTH-IP";
 
+    /// <summary>How much of a body declared too large is read to tell what it is: a dialplan fetch's context and profile come in its first few kilobytes.</summary>
+    private const int HeadBytes = 64 * 1024;
+
     internal static readonly string[] ReadFields =
     [
         "hostname", "section", "key_value", "action", "purpose", "user", "domain", "profile", "ip",
@@ -125,38 +128,85 @@ public sealed class FreeSwitchRequest
                 : FromFields(request.Query);
         }
 
+        var declaredTooLarge = request.ContentLength > options.MaxRequestBytes;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            size.MaxRequestBodySize = options.MaxRequestBytes;
+            // A body declared too large is still read, its first HeadBytes only, bounded below.
+            size.MaxRequestBodySize = declaredTooLarge ? null : options.MaxRequestBytes;
         }
 
-        if (request.ContentLength > options.MaxRequestBytes)
+        if (declaredTooLarge)
         {
-            return Fail(StatusCodes.Status413PayloadTooLarge, "request body too large");
+            // Refused all the same, but its first fields say whether it is a dialplan fetch, and for which
+            // context and profile (they come in the first few kilobytes, before the channel variables):
+            // FreeSwitchEndpoint answers such a call on a dialplan-mode profile with the dialplan's 403.
+            var head = new byte[HeadBytes];
+            var read = await request.Body.ReadAtLeastAsync(head, HeadBytes, throwOnEndOfStream: false, context.RequestAborted);
+            var fields = new Dictionary<string, StringValues>(StringComparer.OrdinalIgnoreCase);
+            using var headReader = new FormReader(new MemoryStream(head, 0, read), Encoding.UTF8) { KeyLengthLimit = 1024, ValueLengthLimit = HeadBytes };
+            try
+            {
+                while (await headReader.ReadNextPairAsync(context.RequestAborted) is { } pair)
+                {
+                    Keep(fields, pair);
+                }
+            }
+            catch (InvalidDataException)
+            {
+                // A key longer than the limit: what was read before it is kept.
+            }
+
+            return FromFields(fields).Refused(StatusCodes.Status413PayloadTooLarge, "request body too large");
         }
 
+        // Read pair by pair, keeping only the fields we act on, so that a refused request still says what
+        // it was: the caller controls how many SIP headers (and so form fields) a dialplan fetch carries,
+        // and on a profile in dialplan mode a refusal must not become a way past the gatekeeper
+        // (FreeSwitchEndpoint answers those with the dialplan's 403, not a status the switch falls back on).
+        var kept = new Dictionary<string, StringValues>(StringComparer.OrdinalIgnoreCase);
         try
         {
             using var reader = new FormReader(request.Body, Encoding.UTF8)
             {
-                ValueCountLimit = options.MaxFields,
                 KeyLengthLimit = 1024,
                 ValueLengthLimit = options.MaxRequestBytes,
             };
-            var form = await reader.ReadFormAsync(context.RequestAborted);
-            return FromFields(form);
+            var count = 0;
+            while (await reader.ReadNextPairAsync(context.RequestAborted) is { } pair)
+            {
+                if (++count > options.MaxFields)
+                {
+                    return FromFields(kept).Refused(StatusCodes.Status413PayloadTooLarge, $"more than {options.MaxFields} form fields");
+                }
+
+                Keep(kept, pair);
+            }
+
+            return FromFields(kept);
         }
         catch (BadHttpRequestException ex)
         {
-            return Fail(ex.StatusCode, ex.Message);
+            return FromFields(kept).Refused(ex.StatusCode, ex.Message);
         }
         catch (InvalidDataException ex)
         {
-            return Fail(StatusCodes.Status413PayloadTooLarge, ex.Message);
+            return FromFields(kept).Refused(StatusCodes.Status413PayloadTooLarge, ex.Message);
         }
     }
 
     private static FreeSwitchRequest Fail(int status, string message) => new([], status, message);
+
+    /// <summary>Keeps a pair when it is a field we act on (a repeated one as several values, for <see cref="FromFields"/> to judge).</summary>
+    private static void Keep(Dictionary<string, StringValues> kept, KeyValuePair<string, string> pair)
+    {
+        if (ReadFieldSet.Contains(pair.Key))
+        {
+            kept[pair.Key] = StringValues.Concat(kept.GetValueOrDefault(pair.Key), pair.Value);
+        }
+    }
+
+    /// <summary>The same fields, refused with <paramref name="status"/>.</summary>
+    private FreeSwitchRequest Refused(int status, string message) => new(_fields, status, message);
 
     private string Get(string name) => _fields.TryGetValue(name, out var value) ? value : string.Empty;
 

@@ -22,13 +22,21 @@ public sealed partial class DialplanAnswers(
     public XmlAnswer Answer(FreeSwitchRequest request, Snapshot snapshot)
     {
         var context = request.Context;
-        if (context.Length == 0 || !IsServed(context))
+        // A profile in dialplan mode lets every INVITE in unchallenged (auth-calls=false): its calls are
+        // decided here whatever FreeSwitch:ServedContexts says, since a not found would hand an
+        // unauthenticated call to the switch's static dialplan.
+        if (context.Length == 0 || (!IsServed(context) && !IsGatekeeper(snapshot, request.SofiaProfile)))
         {
             return XmlAnswer.NotFound;
         }
 
         // Already authenticated (a device through its directory variables, or a call we transferred):
-        // FreeSWITCH continues with its own dialplan for the context.
+        // FreeSWITCH continues with its own dialplan for the context. A caller cannot set this variable
+        // on a profile that does not challenge it (dialplan mode): sofia turns SIP headers into prefixed
+        // variables only (sip_h_X-*, sip_h_P-*, sip_i_*; sofia.c), never into a name of the caller's
+        // choosing, and mod_xml_curl writes event header names as they are, so a header name cannot
+        // become this form field either. An INVITE that carries credentials is still checked by sofia
+        // with auth-calls=false, and one that fails is refused before any dialplan fetch.
         if (request.FsdirAuth.Length > 0)
         {
             return XmlAnswer.NotFound;
@@ -148,6 +156,41 @@ public sealed partial class DialplanAnswers(
     /// <summary>The caller's address for a log line: the matched address, and the proxy it came through.</summary>
     private static string SourceText(FreeSwitchRequest request, IpAuthDecision decision) =>
         decision.Proxy is null ? LogText.Bounded(request.NetworkAddress) : $"{decision.Matched} via proxy {decision.Source}";
+
+    /// <summary>
+    /// The answer to a dialplan fetch that could not be read whole (too many fields, too large, a field
+    /// twice), when its call may come from a profile in dialplan mode: the 403 it would get without a
+    /// rule. Null otherwise (the request is refused as before: the call was authenticated by sofia, or it
+    /// is not a dialplan fetch). A profile not read yet counts as dialplan mode: fail closed.
+    /// </summary>
+    public XmlAnswer? RefuseUnreadCall(FreeSwitchRequest request, Snapshot snapshot)
+    {
+        var context = request.Context;
+        if (!string.Equals(request.Section, "dialplan", StringComparison.OrdinalIgnoreCase) || context.Length == 0 || request.FsdirAuth.Length > 0
+            || (request.SofiaProfile.Length > 0 && !IsGatekeeper(snapshot, request.SofiaProfile)))
+        {
+            return null;
+        }
+
+        metrics.UnreadDialplanRefused.Inc();
+        return Reject(context);
+    }
+
+    /// <summary>Whether the call's profile is in dialplan mode, where this answer alone lets IP-authenticated calls in.</summary>
+    public static bool IsGatekeeper(Snapshot snapshot, string profile)
+    {
+        // On every dialplan fetch: a scan of a handful of profiles, without a closure.
+        var profiles = snapshot.Profiles;
+        for (var i = 0; i < profiles.Count; i++)
+        {
+            if (profiles[i].Mode == Profiles.IpAuthMode.Dialplan && string.Equals(profiles[i].Name, profile, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private bool IsServed(string context)
     {

@@ -84,6 +84,21 @@ public sealed class SofiaConfAnswers
             Param(xml, "sip-port", profile.SipPort);
         }
 
+        if (profile.Mode == IpAuthMode.Dialplan)
+        {
+            // The dialplan answer is the gatekeeper: sofia must send every INVITE to it unchallenged, and
+            // must not name the customer list, which acl.conf does not serve in this mode (a missing list
+            // matches nobody, so sofia would refuse every call). These win over profile_data (ASTPP's own
+            // default profile says auth-calls=true and apply-inbound-acl=default). Another list the admin
+            // names stays: with auth-calls=false it only filters further, it lets nobody past the dialplan.
+            written.Add("auth-calls");
+            Param(xml, "auth-calls", "false");
+            if (profile.Params.Get("apply-inbound-acl") == profile.Name)
+            {
+                written.Add("apply-inbound-acl");
+            }
+        }
+
         foreach (var (name, value) in profile.Params)
         {
             if (written.Add(name))
@@ -93,13 +108,15 @@ public sealed class SofiaConfAnswers
         }
 
         // The profile's inbound ACL is the list acl.conf builds for it, unless the admin chose another.
-        if (written.Add("apply-inbound-acl"))
+        if (profile.Mode == IpAuthMode.Acl && written.Add("apply-inbound-acl"))
         {
             Param(xml, "apply-inbound-acl", profile.Name);
         }
 
         // Only with trusted proxies configured for the profile (the builder drops any from profile_data):
-        // sofia then takes X-AUTH-IP from exactly the sources the dialplan answer trusts.
+        // sofia then takes X-AUTH-IP from exactly the sources the dialplan answer trusts. In dialplan mode
+        // sofia consults it only beside an admin's own apply-inbound-acl (sofia.c checks proxies only
+        // inside its inbound ACL check); the dialplan answer trusts the same rows either way.
         if (profile.ProxyAcl is { } proxies && written.Add("apply-proxy-acl"))
         {
             Param(xml, "apply-proxy-acl", proxies);

@@ -1,7 +1,9 @@
+using FsDirectory.Acl;
 using FsDirectory.Admin;
 using FsDirectory.Cluster;
 using FsDirectory.Data;
 using FsDirectory.EventSocket;
+using FsDirectory.Profiles;
 
 namespace FsDirectory.Status;
 
@@ -16,7 +18,8 @@ public static class StatusApi
     }
 
     public static IResult GetStatus(
-        SnapshotHolder snapshots, ReloadStatus reload, DatabaseConnector database, EventSocketPublisher publisher, ClusterCoordinator cluster, TimeProvider time)
+        SnapshotHolder snapshots, ReloadStatus reload, DatabaseConnector database, EventSocketPublisher publisher, ClusterCoordinator cluster, TimeProvider time,
+        AclConfAnswers acl)
     {
         var snapshot = snapshots.Current;
         return Results.Ok(new StatusResponse(
@@ -33,7 +36,9 @@ public static class StatusApi
             database.CurrentHost,
             database.Hosts,
             new EventSocketStatus(publisher.IsPushing, [.. publisher.Nodes.Select(static n => n.Status())]),
-            cluster.Status()));
+            cluster.Status(),
+            snapshot is null ? [] : [.. snapshot.Profiles.Select(static p => new SipProfileStatus(p.Id, p.Name, p.Mode.ToText(), p.ServesCustomerAcl))],
+            acl.Guard));
     }
 }
 
@@ -51,7 +56,15 @@ public sealed record StatusResponse(
     string DatabaseNode,
     IReadOnlyList<string> DatabaseHosts,
     EventSocketStatus EventSocket,
-    ClusterStatus Cluster);
+    ClusterStatus Cluster,
+    IReadOnlyList<SipProfileStatus> SipProfiles,
+    AclConfGuard? AclConf);
+
+/// <summary>
+/// A served profile and how its IP-authenticated calls get in: <see cref="IpAuthMode"/> <c>acl</c> (its
+/// customer list is in acl.conf, <see cref="CustomerAcl"/>) or <c>dialplan</c> (the dialplan answer alone).
+/// </summary>
+public sealed record SipProfileStatus(int Id, string Name, string IpAuthMode, bool CustomerAcl);
 
 /// <summary><see cref="PushLockHeld"/>: this instance holds the push lease (of the instances sharing a database, exactly one does).</summary>
 public sealed record EventSocketStatus(bool PushLockHeld, IReadOnlyList<EventSocketNodeStatus> Nodes);

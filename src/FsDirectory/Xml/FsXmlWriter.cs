@@ -87,6 +87,21 @@ public sealed class FsXmlWriter
         return this;
     }
 
+    /// <summary>A number or address as escaped text inside an attribute value already opened (see <see cref="Fragment(ReadOnlySpan{byte})"/>).</summary>
+    public FsXmlWriter Text<T>(T value)
+        where T : ISpanFormattable
+    {
+        Span<char> text = stackalloc char[128];
+        if (!value.TryFormat(text, out var written, default, System.Globalization.CultureInfo.InvariantCulture))
+        {
+            Escaped(value.ToString(null, System.Globalization.CultureInfo.InvariantCulture), Dollar.Literal);
+            return this;
+        }
+
+        Escaped(text[..written], Dollar.Literal);
+        return this;
+    }
+
     /// <summary>Ends a start tag that will have children.</summary>
     public FsXmlWriter Open()
     {

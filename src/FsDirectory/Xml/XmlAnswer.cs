@@ -6,6 +6,9 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
 {
     public static readonly XmlAnswer NotFound = new(BuildNotFound(), "not found");
 
+    /// <summary>No document, on purpose: 503, which makes mod_xml_curl try its next binding. A singleton, as <see cref="NotFound"/>, so no answer carries a status field.</summary>
+    public static readonly XmlAnswer Unavailable = new(ReadOnlyMemory<byte>.Empty, "refused");
+
     private readonly ReadOnlyMemory<byte> _body;
     private readonly XmlParts? _parts;
 
@@ -14,6 +17,7 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
         _body = body;
         Outcome = outcome;
     }
+
 
     /// <summary>A document served as the parts it is kept in (acl.conf at a million rules is tens of megabytes, shared between snapshots part by part).</summary>
     public XmlAnswer(XmlParts parts, string outcome)
@@ -54,14 +58,20 @@ public sealed class XmlAnswer : IResult, IStatusCodeHttpResult, IContentTypeHttp
 
     public bool IsNotFound => ReferenceEquals(this, NotFound);
 
-    public int? StatusCode => StatusCodes.Status200OK;
+    public int? StatusCode => ReferenceEquals(this, Unavailable) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
 
     public string ContentType => "text/xml";
 
     public Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
-        response.StatusCode = StatusCodes.Status200OK;
+        response.StatusCode = StatusCode ?? StatusCodes.Status200OK;
+        if (StatusCode != StatusCodes.Status200OK)
+        {
+            response.ContentLength = 0;
+            return Task.CompletedTask;
+        }
+
         response.ContentType = ContentType;
         response.ContentLength = Length;
         return _parts is null ? response.Body.WriteAsync(_body, httpContext.RequestAborted).AsTask() : WritePartsAsync(response, httpContext.RequestAborted);

@@ -80,7 +80,7 @@ public sealed class AclInputsPropertyTests
     private static void AssertSameAsAggregation(AclConfAnswers acl, Snapshot snapshot, string when)
     {
         var document = XDocument.Parse(acl.Answer(snapshot).ToString());
-        var served = document.Descendants("list").ToDictionary(l => l.Attribute("name")!.Value, l => l.Elements("node").Select(n => n.Attribute("cidr")!.Value).ToList());
+        var served = document.Descendants("list").ToDictionary(l => l.Attribute("name")!.Value, l => l.Elements("node").SelectMany(n => n.Attribute("cidr")!.Value.Split(',')).ToList());
         var expected = AclConfAnswers.ProfileNetworks(snapshot);
         Assert.Equal(expected.Keys.Order(), served.Keys.Order());
         foreach (var (list, networks) in expected)

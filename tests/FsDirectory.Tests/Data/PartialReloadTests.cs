@@ -133,14 +133,14 @@ public sealed class PartialReloadTests : IAsyncLifetime
     [Fact]
     public async Task After_a_rule_edit_acl_conf_is_built_in_the_background_without_waiting_for_a_fetch()
     {
-        static FsDirectory.Xml.XmlParts NotBuilt(FsDirectory.Data.Snapshot _) => throw new InvalidOperationException("acl.conf was not built in the background");
+        static FsDirectory.Acl.AclConfDocument NotBuilt(FsDirectory.Data.Snapshot _) => throw new InvalidOperationException("acl.conf was not built in the background");
 
         await _database.ExecuteAsync("UPDATE ip_map SET ip = '192.0.2.62' WHERE id = 1");
         await _server.ReloadAsync();
         var edited = _server.Snapshot!;
 
         await Eventually.TrueAsync(() => edited.HasAnswer("acl.conf"), TimeSpan.FromSeconds(10), "acl.conf of the edited snapshot built");
-        var built = string.Concat(edited.Answer("acl.conf", NotBuilt).Select(part => System.Text.Encoding.UTF8.GetString(part.Span)));
+        var built = string.Concat(edited.Answer("acl.conf", NotBuilt).Parts.Select(part => System.Text.Encoding.UTF8.GetString(part.Span)));
         Assert.Contains("192.0.2.62/32", built, StringComparison.Ordinal);
     }
 

@@ -24,6 +24,15 @@ public static class FreeSwitchXml
         XDocument.Parse(body);
     }
 
+    /// <summary>
+    /// acl.conf's lists and the CIDRs each allows, in document order, as FreeSWITCH reads them: a node's
+    /// <c>cidr</c> may hold several, comma-separated (switch_utils.c splits it into one node each).
+    /// </summary>
+    public static Dictionary<string, string[]> AclLists(XDocument document) =>
+        document.Descendants("list").ToDictionary(
+            static l => l.Attribute("name")!.Value,
+            static l => l.Elements("node").SelectMany(static n => n.Attribute("cidr")!.Value.Split(',')).ToArray());
+
     public static bool IsNotFound(XDocument document) =>
         document.Root?.Element("section")?.Attribute("name")?.Value == "result"
         && document.Root.Element("section")?.Element("result")?.Attribute("status")?.Value == "not found";

@@ -135,7 +135,7 @@ public sealed class SofiaConfTests(SofiaConfFixture fixture) : IClassFixture<Sof
     public async Task Each_served_profile_applies_its_own_list_and_the_list_holds_its_rules_only()
     {
         var acl = await _server.FetchAsync(FreeSwitchForm.Load("configuration-acl.conf"));
-        var lists = acl.Descendants("list").ToDictionary(l => l.Attribute("name")!.Value, l => l.Elements("node").Select(n => n.Attribute("cidr")!.Value).ToArray());
+        var lists = acl.Descendants("list").ToDictionary(l => l.Attribute("name")!.Value, l => l.Elements("node").SelectMany(n => n.Attribute("cidr")!.Value.Split(',')).ToArray());
 
         Assert.Equal(["127.0.0.2/32"], lists["trunks"]);
         Assert.DoesNotContain("127.0.0.2/32", lists["default"]);

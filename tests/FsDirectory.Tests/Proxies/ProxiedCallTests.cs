@@ -225,7 +225,7 @@ public sealed class ProxiedCallTests(ProxiedCallFixture fixture) : IClassFixture
     {
         var document = await _server.FetchAsync(FreeSwitchForm.Load("configuration-acl.conf"));
         var lists = document.Descendants("list").ToDictionary(
-            l => l.Attribute("name")!.Value, l => l.Elements("node").Select(n => n.Attribute("cidr")!.Value).ToArray());
+            l => l.Attribute("name")!.Value, l => l.Elements("node").SelectMany(n => n.Attribute("cidr")!.Value.Split(',')).ToArray());
 
         Assert.Equal(["default", "fsdir_proxies_other", "fsdir_proxies_trunks", "other", "trunks"], lists.Keys.Order());
         // 127.0.0.20 and .21 aggregate; the inactive and unusable rows are left out.

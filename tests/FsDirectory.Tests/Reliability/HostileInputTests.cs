@@ -173,7 +173,8 @@ public sealed partial class HostileInputTests(HostileInputFixture fixture) : ICl
         var form = Baseline("directory-sip_auth-register").With("variable_big", new string('a', 1_100_000));
         using var request = new HttpRequestMessage(HttpMethod.Post, "/freeswitch") { Content = form.ToContent() };
 
-        // libcurl (mod_xml_curl) asks "Expect: 100-continue" for bodies this large, so the 413 arrives before the body is sent.
+        // libcurl (mod_xml_curl) asks "Expect: 100-continue" for bodies this large; the service reads only the
+        // first 64 KiB (to tell a dialplan fetch's context and profile) before answering 413.
         request.Headers.ExpectContinue = true;
         using var response = await _server.Client.SendAsync(request);
 

@@ -1,3 +1,4 @@
+using FsDirectory.Acl;
 using FsDirectory.Cluster;
 using FsDirectory.Data;
 using FsDirectory.EventSocket;
@@ -8,13 +9,14 @@ namespace FsDirectory.AdminConsole.Pages;
 
 /// <summary>Switch status: exactly what GET /api/status returns, rendered.</summary>
 public sealed class StatusModel(
-    SnapshotHolder snapshots, ReloadStatus reload, DatabaseConnector database, EventSocketPublisher publisher, ClusterCoordinator cluster, TimeProvider time)
+    SnapshotHolder snapshots, ReloadStatus reload, DatabaseConnector database, EventSocketPublisher publisher, ClusterCoordinator cluster, TimeProvider time,
+    AclConfAnswers acl)
     : ConsolePageModel
 {
     public StatusResponse Status { get; private set; } = null!;
 
     public void OnGet() =>
-        Status = StatusApi.GetStatus(snapshots, reload, database, publisher, cluster, time) is Ok<StatusResponse> ok
+        Status = StatusApi.GetStatus(snapshots, reload, database, publisher, cluster, time, acl) is Ok<StatusResponse> ok
             ? ok.Value!
             : throw new InvalidOperationException("GET /api/status did not produce a StatusResponse");
 
