@@ -85,6 +85,30 @@ public sealed class FsDirectoryMetrics
         var gauge = Prometheus.Metrics.WithCustomRegistry(Registry).CreateGauge(name, help);
         Registry.AddBeforeCollectCallback(() => gauge.Set(read()));
     }
+
+    /// <summary>
+    /// A gauge with one label, read at scrape time: <paramref name="read"/> yields the series that
+    /// exist now (a series it leaves out keeps no stale value; it is dropped).
+    /// </summary>
+    public void AddGauge(string name, string help, string label, Func<IEnumerable<(string Label, double Value)>> read)
+    {
+        var gauge = Prometheus.Metrics.WithCustomRegistry(Registry).CreateGauge(name, help, new GaugeConfiguration { LabelNames = [label] });
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            var present = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (value, reading) in read())
+            {
+                present.Add(value);
+                gauge.WithLabels(value).Set(reading);
+            }
+
+            foreach (var labels in gauge.GetAllLabelValues().Where(l => !present.Contains(l[0])).ToList())
+            {
+                gauge.RemoveLabelled(labels);
+            }
+        });
+    }
+
     public Counter Rebuilds { get; }
 
     public Counter FeedRowsApplied { get; }
