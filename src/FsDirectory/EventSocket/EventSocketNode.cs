@@ -76,6 +76,10 @@ public sealed partial class EventSocketNode
     // Set when the node went away (or never came up): a switch that restarted meanwhile gets a reloadacl.
     private bool _resyncOnConnect;
     private JobMarker? _job;
+
+    // The connection a job of ours was started on: while it stays open, its BACKGROUND_JOB cannot have been missed.
+    private EslConnection? _jobConnection;
+    private bool _jobOverdueLogged;
     private bool _clearMarker;
     private string? _coreUuid;
     private long? _lastReloadEnded;
@@ -199,9 +203,9 @@ public sealed partial class EventSocketNode
                 delay = _nextConnectAt - now;
             }
 
-            if (_job is not null)
+            if (_job is not null && _job.StartedAt + _options.JobTimeout - now is { } untilExpiry && untilExpiry > TimeSpan.Zero)
             {
-                delay = Min(delay, _job.StartedAt + _options.JobTimeout - now);
+                delay = Min(delay, untilExpiry);
             }
             else if ((_aclPending || _rescanPending.Count > 0) && _notBefore > now)
             {
@@ -415,10 +419,16 @@ public sealed partial class EventSocketNode
         _wake.Writer.TryWrite(true);
     }
 
-    /// <summary>A job whose result never came is treated as over after JobTimeout; one started here is sent again.</summary>
+    /// <summary>
+    /// A job whose result may have been missed is treated as over JobTimeout after its start; one
+    /// started here is then sent again. While the connection it was started on stays open, its result
+    /// cannot have been missed (FreeSWITCH queues the event to every subscribed connection), so it
+    /// is waited for however long it takes: a switch parsing a huge list is still holding its lock.
+    /// </summary>
     private void ExpireJob()
     {
         JobMarker? expired;
+        string? overdue = null;
         lock (_gate)
         {
             expired = _job is not null && _time.GetUtcNow() >= _job.StartedAt + _options.JobTimeout ? _job : null;
@@ -427,7 +437,26 @@ public sealed partial class EventSocketNode
                 return;
             }
 
-            _job = null;
+            if (expired.StartedHere && _jobConnection is { IsOpen: true } watched && ReferenceEquals(watched, _connection))
+            {
+                overdue = _jobOverdueLogged ? null : expired.Command;
+                _jobOverdueLogged = true;
+                expired = null;
+            }
+            else
+            {
+                _job = null;
+            }
+        }
+
+        if (overdue is not null)
+        {
+            LogJobOverdue(_node.Address, overdue, _options.JobTimeout.TotalSeconds);
+        }
+
+        if (expired is null)
+        {
+            return;
         }
 
         LogJobExpired(_node.Address, expired.Command, _options.JobTimeout.TotalSeconds);
@@ -552,6 +581,8 @@ public sealed partial class EventSocketNode
         lock (_gate)
         {
             _job = job;
+            _jobConnection = connection;
+            _jobOverdueLogged = false;
         }
 
         try
@@ -638,6 +669,9 @@ public sealed partial class EventSocketNode
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event Socket {Address}: no result for {Command} within EventSocket:JobTimeout ({Seconds:F0} s); treated as over")]
     private partial void LogJobExpired(string address, string command, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event Socket {Address}: {Command} has run longer than EventSocket:JobTimeout ({Seconds:F0} s); the connection it was sent on is open, so its result is still awaited and nothing else is sent")]
+    private partial void LogJobOverdue(string address, string command, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event Socket {Address}: the switch restarted (new core_uuid); its {Command} ended with it")]
     private partial void LogJobEndedByRestart(string address, string command);

@@ -146,6 +146,23 @@ public sealed class SlowReloadTests
     }
 
     [Fact]
+    public async Task A_reload_that_outlasts_the_job_timeout_on_a_connection_that_stayed_open_is_awaited_and_not_sent_again()
+    {
+        await using var fake = FakeFreeSwitch.Start();
+        fake.ReloadDelay = TimeSpan.FromSeconds(4);
+        await using var database = await TestDatabase.CreateAsync(seed: true);
+        await using var server = await FsDirectoryServer.StartAsync(database.ConnectionString, Settings(fake, TimeSpan.FromSeconds(1)));
+        await ReloadRunningAsync(fake, 1);
+
+        await Eventually.TrueAsync(() => fake.ReloadsCompleted == 1, Deadline, "the slow reload done");
+        await Eventually.TrueAsync(async () => (await NodeAsync(server)).LastReloadSeconds is not null, Deadline, "its result seen");
+
+        Assert.Equal(1, fake.Count("reloadacl"));
+        Assert.Equal(0, fake.ReloadsStartedWhileRunning);
+        Assert.InRange((await NodeAsync(server)).LastReloadSeconds!.Value, 3.8, 60);
+    }
+
+    [Fact]
     public async Task A_switch_restart_ends_the_reload_it_was_running_and_it_gets_a_new_one_without_waiting_for_the_job_timeout()
     {
         await using var fake = FakeFreeSwitch.Start();
