@@ -26,7 +26,7 @@ public sealed class FsDirectoryMetrics
             new HistogramConfiguration { LabelNames = ["section"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 16) });
 
         EslPushes = factory.CreateCounter("fsdir_esl_pushes_total",
-            "Event Socket commands sent to FreeSWITCH nodes, by node, command (reloadacl, rescan) and result (ok, refused: the node answered -ERR, failed: no answer).",
+            "Event Socket jobs (bgapi) sent to FreeSWITCH nodes, by node, command (reloadacl, rescan) and result (ok, refused: the node answered -ERR, failed: not delivered, or no result and the job counted as over after EventSocket:JobTimeout or a switch restart).",
             new CounterConfiguration { LabelNames = ["node", "command", "result"] });
         UntrustedXAuthIp = factory.CreateCounter("fsdir_x_auth_ip_untrusted_total",
             "Dialplan fetches carrying an X-AUTH-IP header from a source that is not a trusted proxy of the call's profile: the header was ignored (a spoof attempt, or a proxy missing from fsdir_trusted_proxies).");

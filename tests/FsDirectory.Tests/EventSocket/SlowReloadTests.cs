@@ -37,6 +37,27 @@ public sealed class SlowReloadTests
     private static double SecondsBetween(FakeFreeSwitch fake, int earlier, int later) =>
         Stopwatch.GetElapsedTime(fake.Arrivals("reloadacl")[earlier - 1], fake.Arrivals("reloadacl")[later - 1]).TotalSeconds;
 
+    /// <summary>A slow switch, a database and the service, once the service's start-up reload runs.</summary>
+    private sealed record Running(FakeFreeSwitch Fake, TestDatabase Database, FsDirectoryServer Server) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            await Database.DisposeAsync();
+            await Fake.DisposeAsync();
+        }
+    }
+
+    private static async Task<Running> FirstReloadRunningAsync(TimeSpan reload, TimeSpan jobTimeout)
+    {
+        var fake = FakeFreeSwitch.Start();
+        fake.ReloadDelay = reload;
+        var database = await TestDatabase.CreateAsync(seed: true);
+        var running = new Running(fake, database, await FsDirectoryServer.StartAsync(database.ConnectionString, Settings(fake, jobTimeout)));
+        await ReloadRunningAsync(fake, 1);
+        return running;
+    }
+
     private static async Task<EventSocketNodeStatus> NodeAsync(FsDirectoryServer server) => (await EventSocketHarness.StatusOf(server)).EventSocket.Nodes[0];
 
     [Fact]
@@ -148,11 +169,8 @@ public sealed class SlowReloadTests
     [Fact]
     public async Task A_reload_that_outlasts_the_job_timeout_on_a_connection_that_stayed_open_is_awaited_and_not_sent_again()
     {
-        await using var fake = FakeFreeSwitch.Start();
-        fake.ReloadDelay = TimeSpan.FromSeconds(4);
-        await using var database = await TestDatabase.CreateAsync(seed: true);
-        await using var server = await FsDirectoryServer.StartAsync(database.ConnectionString, Settings(fake, TimeSpan.FromSeconds(1)));
-        await ReloadRunningAsync(fake, 1);
+        await using var running = await FirstReloadRunningAsync(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(1));
+        var (fake, server) = (running.Fake, running.Server);
 
         await Eventually.TrueAsync(() => fake.ReloadsCompleted == 1, Deadline, "the slow reload done");
         await Eventually.TrueAsync(async () => (await NodeAsync(server)).LastReloadSeconds is not null, Deadline, "its result seen");
@@ -165,11 +183,8 @@ public sealed class SlowReloadTests
     [Fact]
     public async Task A_switch_restart_ends_the_reload_it_was_running_and_it_gets_a_new_one_without_waiting_for_the_job_timeout()
     {
-        await using var fake = FakeFreeSwitch.Start();
-        fake.ReloadDelay = TimeSpan.FromSeconds(30);
-        await using var database = await TestDatabase.CreateAsync(seed: true);
-        await using var server = await FsDirectoryServer.StartAsync(database.ConnectionString, Settings(fake, TimeSpan.FromMinutes(5)));
-        await ReloadRunningAsync(fake, 1);
+        await using var running = await FirstReloadRunningAsync(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5));
+        var (fake, server) = (running.Fake, running.Server);
         var before = (await NodeAsync(server)).SwitchCoreUuid;
 
         fake.Stop();
