@@ -305,6 +305,13 @@ public sealed partial class EventSocketNode
             await _pipeline.ExecuteAsync(static async (c, token) => await c.SubscribeBackgroundJobsAsync(token), connection, stoppingToken);
             core = (await _pipeline.ExecuteAsync(static async (c, token) => await c.ApiAsync("global_getvar core_uuid", token), connection, stoppingToken)).Trim();
             marker = (await _pipeline.ExecuteAsync(static async (c, token) => await c.ApiAsync("global_getvar " + JobMarker.Variable, token), connection, stoppingToken)).Trim();
+
+            // An Event Socket user limited by an api allow-list gets "-ERR permission denied": no
+            // core_uuid then, so every reconnect resyncs (one job at a time still).
+            if (core.StartsWith('-'))
+            {
+                core = string.Empty;
+            }
         }
         catch
         {
