@@ -183,7 +183,11 @@ public sealed class EslConnection : IAsyncDisposable
             {
                 return await _replies.Reader.ReadAsync(both.Token);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException && !cancellationToken.IsCancellationRequested)
+            catch (ChannelClosedException)
+            {
+                throw new EslProtocolException("the node closed the connection");
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new EslProtocolException("the node closed the connection");
             }

@@ -263,8 +263,10 @@ public sealed partial class EventSocketNode
         }
     }
 
+    // Whatever a peer that closes, stalls or talks nonsense can cause: the node's loop goes on.
     private static bool IsConnectionFailure(Exception ex) =>
-        ex is IOException or SocketException or OperationCanceledException or EslAuthenticationException or TimeoutRejectedException;
+        ex is IOException or SocketException or OperationCanceledException or EslAuthenticationException or TimeoutRejectedException
+            or ObjectDisposedException or ChannelClosedException;
 
     private async Task ConnectAsync(CancellationToken stoppingToken)
     {

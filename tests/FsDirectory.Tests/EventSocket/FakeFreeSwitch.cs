@@ -26,6 +26,7 @@ public sealed class FakeFreeSwitch : IAsyncDisposable
     private readonly ConcurrentDictionary<Peer, bool> _clients = new();
     private readonly ConcurrentDictionary<string, string> _variables = new(StringComparer.Ordinal);
     private readonly Lock _reloadGate = new();
+    private CancellationTokenSource _finishReloads = new();
     private TcpListener? _listener;
     private CancellationTokenSource? _stop;
     private int _authFailures;
@@ -68,6 +69,9 @@ public sealed class FakeFreeSwitch : IAsyncDisposable
     public int ReloadsCompleted => Volatile.Read(ref _reloadsCompleted);
 
     public string? Variable(string name) => _variables.GetValueOrDefault(name);
+
+    /// <summary>Ends every running reload now, as if it had taken exactly this long (a test steps through without timing races).</summary>
+    public void FinishRunningReloads() => Interlocked.Exchange(ref _finishReloads, new CancellationTokenSource()).Cancel();
 
     /// <summary>Stopwatch timestamps at which a command arrived.</summary>
     public IReadOnlyList<long> Arrivals(string command) => [.. _commands.Where(c => c.Command == command).Select(c => c.Timestamp)];
@@ -273,7 +277,15 @@ public sealed class FakeFreeSwitch : IAsyncDisposable
         {
             if (ReloadDelay > TimeSpan.Zero)
             {
-                await Task.Delay(ReloadDelay, stop);
+                using var finish = CancellationTokenSource.CreateLinkedTokenSource(stop, Volatile.Read(ref _finishReloads).Token);
+                try
+                {
+                    await Task.Delay(ReloadDelay, finish.Token);
+                }
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                {
+                    // FinishRunningReloads: done now, not after ReloadDelay.
+                }
             }
 
             Interlocked.Increment(ref _reloadsCompleted);
