@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using System.Threading.Channels;
 
 namespace FsDirectory.EventSocket;
 
@@ -14,12 +15,46 @@ public sealed class EslProtocolException(string message) : IOException(message);
 public sealed record EslMessage(IReadOnlyDictionary<string, string> Headers, string Body)
 {
     public string ContentType => Headers.GetValueOrDefault("Content-Type", string.Empty);
+
+    /// <summary>
+    /// A <c>text/event-plain</c> message's event: its headers (URL-decoded, as mod_event_socket
+    /// encodes them) and its own body, e.g. a BACKGROUND_JOB's command output. Null for anything else.
+    /// </summary>
+    public EslMessage? PlainEvent()
+    {
+        if (ContentType != "text/event-plain")
+        {
+            return null;
+        }
+
+        var split = Body.IndexOf("\n\n", StringComparison.Ordinal);
+        var head = split < 0 ? Body : Body[..split];
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var line in head.Split('\n'))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+            {
+                headers[line[..colon].Trim()] = Uri.UnescapeDataString(line[(colon + 1)..].Trim());
+            }
+        }
+
+        var body = split < 0 ? string.Empty : Body[(split + 2)..];
+        if (headers.TryGetValue("Content-Length", out var text) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var length)
+            && length < body.Length)
+        {
+            body = body[..length];
+        }
+
+        return new EslMessage(headers, body);
+    }
 }
 
 /// <summary>
-/// An inbound Event Socket connection to one FreeSWITCH (mod_event_socket): authenticate, then
-/// blocking <c>api</c> commands, one at a time. No events are subscribed, so every message after
-/// authentication is the reply to the command just sent (or a disconnect notice).
+/// An inbound Event Socket connection to one FreeSWITCH (mod_event_socket): authenticate, then one
+/// command at a time. After authentication a reader owns the socket: replies (command/reply,
+/// api/response) go to the command that waits for them, events (text/event-plain, e.g. the
+/// BACKGROUND_JOB that carries a <c>bgapi</c> result) go to the owner's handler, whenever they come.
 /// </summary>
 public sealed class EslConnection : IAsyncDisposable
 {
@@ -28,8 +63,14 @@ public sealed class EslConnection : IAsyncDisposable
     private readonly TcpClient _client;
     private readonly NetworkStream _stream;
     private readonly byte[] _buffer = new byte[16 * 1024];
+    private readonly Channel<EslMessage> _replies = Channel.CreateUnbounded<EslMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly SemaphoreSlim _oneCommand = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+    private Action<EslMessage>? _onEvent;
+    private Action? _onClosed;
     private int _start;
     private int _end;
+    private int _closed;
 
     private EslConnection(TcpClient client)
     {
@@ -37,10 +78,14 @@ public sealed class EslConnection : IAsyncDisposable
         _stream = client.GetStream();
     }
 
-    public bool IsOpen { get; private set; } = true;
+    public bool IsOpen => Volatile.Read(ref _closed) == 0;
 
-    /// <summary>Connects and authenticates; throws <see cref="EslAuthenticationException"/> when the password is refused.</summary>
-    public static async Task<EslConnection> OpenAsync(string host, int port, string password, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects and authenticates; throws <see cref="EslAuthenticationException"/> when the password is refused.
+    /// <paramref name="onEvent"/> and <paramref name="onClosed"/> run on the reader, so they must not block.
+    /// </summary>
+    public static async Task<EslConnection> OpenAsync(
+        string host, int port, string password, Action<EslMessage> onEvent, Action onClosed, CancellationToken cancellationToken)
     {
         var client = new TcpClient { NoDelay = true };
         EslConnection? connection = null;
@@ -51,6 +96,7 @@ public sealed class EslConnection : IAsyncDisposable
             var greeting = await connection.ReadMessageAsync(cancellationToken);
             if (greeting.ContentType != "auth/request")
             {
+                // FreeSWITCH answers text/rude-rejection when its apply-inbound-acl refuses this address.
                 throw new EslProtocolException($"expected auth/request, got '{greeting.ContentType}'");
             }
 
@@ -63,6 +109,9 @@ public sealed class EslConnection : IAsyncDisposable
                 throw new EslAuthenticationException($"authentication refused ({(text.Length == 0 ? reply.ContentType : text)})");
             }
 
+            connection._onEvent = onEvent;
+            connection._onClosed = onClosed;
+            _ = connection.ReadLoopAsync();
             return connection;
         }
         catch
@@ -83,16 +132,102 @@ public sealed class EslConnection : IAsyncDisposable
     /// <summary>Runs <c>api COMMAND</c> and returns the api/response body (FreeSWITCH reports errors in it as <c>-ERR …</c>).</summary>
     public async Task<string> ApiAsync(string command, CancellationToken cancellationToken)
     {
-        if (command.Contains('\n', StringComparison.Ordinal) || command.Contains('\r', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("an Event Socket command is one line", nameof(command));
-        }
-
-        await WriteAsync("api " + command + "\n\n", cancellationToken);
-        var reply = await ReadMessageAsync(cancellationToken);
+        var reply = await ExchangeAsync("api " + OneLine(command) + "\n\n", cancellationToken);
         return reply.ContentType == "api/response"
             ? reply.Body
             : throw new EslProtocolException($"expected api/response, got '{reply.ContentType}'");
+    }
+
+    /// <summary>
+    /// Starts <c>bgapi COMMAND</c> under the caller's Job-UUID and returns the command/reply's
+    /// Reply-Text at once (<c>+OK Job-UUID: …</c>); the command's output comes later as a
+    /// BACKGROUND_JOB event carrying the same Job-UUID.
+    /// </summary>
+    public async Task<string> BackgroundApiAsync(string command, string jobUuid, CancellationToken cancellationToken)
+    {
+        var reply = await ExchangeAsync("bgapi " + OneLine(command) + "\nJob-UUID: " + OneLine(jobUuid) + "\n\n", cancellationToken);
+        return reply.ContentType == "command/reply"
+            ? reply.Headers.GetValueOrDefault("Reply-Text", string.Empty)
+            : throw new EslProtocolException($"expected command/reply, got '{reply.ContentType}'");
+    }
+
+    /// <summary>Subscribes to BACKGROUND_JOB events (plain format), so bgapi results reach the event handler.</summary>
+    public async Task SubscribeBackgroundJobsAsync(CancellationToken cancellationToken)
+    {
+        var reply = await ExchangeAsync("event plain BACKGROUND_JOB\n\n", cancellationToken);
+        var text = reply.Headers.GetValueOrDefault("Reply-Text", string.Empty);
+        if (reply.ContentType != "command/reply" || !text.StartsWith("+OK", StringComparison.Ordinal))
+        {
+            throw new EslProtocolException($"event subscription refused ({text})");
+        }
+    }
+
+    private static string OneLine(string text) =>
+        text.Contains('\n', StringComparison.Ordinal) || text.Contains('\r', StringComparison.Ordinal)
+            ? throw new ArgumentException("an Event Socket command is one line", nameof(text))
+            : text;
+
+    private async Task<EslMessage> ExchangeAsync(string request, CancellationToken cancellationToken)
+    {
+        await _oneCommand.WaitAsync(cancellationToken);
+        try
+        {
+            if (!IsOpen)
+            {
+                throw new EslProtocolException("the node closed the connection");
+            }
+
+            await WriteAsync(request, cancellationToken);
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+            try
+            {
+                return await _replies.Reader.ReadAsync(both.Token);
+            }
+            catch (ChannelClosedException)
+            {
+                throw new EslProtocolException("the node closed the connection");
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new EslProtocolException("the node closed the connection");
+            }
+        }
+        catch
+        {
+            // A reply that arrives after a timeout would be read as the answer to the next command.
+            Close();
+            throw;
+        }
+        finally
+        {
+            _oneCommand.Release();
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (IsOpen)
+            {
+                var message = await ReadMessageAsync(_closing.Token);
+                if (message.ContentType.StartsWith("text/event", StringComparison.Ordinal))
+                {
+                    _onEvent?.Invoke(message);
+                }
+                else if (message.ContentType is "command/reply" or "api/response")
+                {
+                    _replies.Writer.TryWrite(message);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Close();
+        }
     }
 
     private async Task WriteAsync(string text, CancellationToken cancellationToken)
@@ -103,60 +238,49 @@ public sealed class EslConnection : IAsyncDisposable
         }
         catch
         {
-            IsOpen = false;
+            Close();
             throw;
         }
     }
 
-    public async Task<EslMessage> ReadMessageAsync(CancellationToken cancellationToken)
+    private async Task<EslMessage> ReadMessageAsync(CancellationToken cancellationToken)
     {
-        try
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        while (true)
         {
-            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            while (true)
+            var line = await ReadLineAsync(cancellationToken);
+            if (line.Length == 0)
             {
-                var line = await ReadLineAsync(cancellationToken);
-                if (line.Length == 0)
+                if (headers.Count == 0)
                 {
-                    if (headers.Count == 0)
-                    {
-                        continue;
-                    }
-
-                    break;
+                    continue;
                 }
 
-                var colon = line.IndexOf(':', StringComparison.Ordinal);
-                if (colon > 0)
-                {
-                    headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
-                }
+                break;
             }
 
-            var body = string.Empty;
-            if (headers.TryGetValue("Content-Length", out var lengthText))
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
             {
-                if (!int.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length > MaxBody)
-                {
-                    throw new EslProtocolException("bad Content-Length");
-                }
-
-                body = Encoding.UTF8.GetString(await ReadBytesAsync(length, cancellationToken));
+                headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
             }
-
-            var message = new EslMessage(headers, body);
-            if (message.ContentType == "text/disconnect-notice")
-            {
-                throw new EslProtocolException("the node closed the connection (disconnect notice)");
-            }
-
-            return message;
         }
-        catch
+
+        var body = string.Empty;
+        if (headers.TryGetValue("Content-Length", out var lengthText))
         {
-            IsOpen = false;
-            throw;
+            if (!int.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length > MaxBody)
+            {
+                throw new EslProtocolException("bad Content-Length");
+            }
+
+            body = Encoding.UTF8.GetString(await ReadBytesAsync(length, cancellationToken));
         }
+
+        var message = new EslMessage(headers, body);
+        return message.ContentType == "text/disconnect-notice"
+            ? throw new EslProtocolException("the node closed the connection (disconnect notice)")
+            : message;
     }
 
     private async Task<string> ReadLineAsync(CancellationToken cancellationToken)
@@ -217,35 +341,29 @@ public sealed class EslConnection : IAsyncDisposable
         _end = read;
     }
 
-    /// <summary>
-    /// True when the peer has gone (EOF) or sent something unasked for, which for an idle inbound
-    /// connection is FreeSWITCH's disconnect notice. Checked without reading, so it never steals a reply.
-    /// </summary>
-    public bool PeerHasClosed()
+    private void Close()
     {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+
+        _replies.Writer.TryComplete();
         try
         {
-            if (!IsOpen || _client.Client.Poll(0, SelectMode.SelectRead) || _start != _end)
-            {
-                IsOpen = false;
-            }
-        }
-        catch (SocketException)
-        {
-            IsOpen = false;
+            _closing.Cancel();
         }
         catch (ObjectDisposedException)
         {
-            IsOpen = false;
         }
 
-        return !IsOpen;
+        _client.Dispose();
+        _onClosed?.Invoke();
     }
 
     public ValueTask DisposeAsync()
     {
-        IsOpen = false;
-        _client.Dispose();
+        Close();
         return ValueTask.CompletedTask;
     }
 }

@@ -37,6 +37,13 @@ public sealed partial class EventSocketPublisher : BackgroundService
         _logger = loggers.CreateLogger<EventSocketPublisher>();
         var nodeLogger = loggers.CreateLogger<EventSocketNode>();
         Nodes = [.. options.Value.Nodes.Select(n => new EventSocketNode(n, options.Value, lease, metrics.EslPushes, time, nodeLogger))];
+        metrics.AddGauge("fsdir_esl_last_reload_seconds",
+            "Seconds the last reloadacl took on each node, from bgapi to its BACKGROUND_JOB result (absent until one was seen).",
+            "node", () => Nodes.Select(static n => (n.Address, n.LastReloadSeconds)).Where(static r => r.LastReloadSeconds is not null)
+                .Select(static r => (r.Address, r.LastReloadSeconds!.Value)));
+        metrics.AddGauge("fsdir_esl_job_in_flight",
+            "1 while a reloadacl or profile rescan may still be running on the node: nothing else is sent to it meanwhile.",
+            "node", () => Nodes.Select(static n => (n.Address, n.JobInFlight ? 1.0 : 0.0)));
         if (Nodes.Count > 0)
         {
             holder.Swapped += (_, _) => _wake.Writer.TryWrite(true);

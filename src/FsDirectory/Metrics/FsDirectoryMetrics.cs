@@ -26,7 +26,7 @@ public sealed class FsDirectoryMetrics
             new HistogramConfiguration { LabelNames = ["section"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 16) });
 
         EslPushes = factory.CreateCounter("fsdir_esl_pushes_total",
-            "Event Socket commands sent to FreeSWITCH nodes, by node, command (reloadacl, rescan) and result (ok, refused: the node answered -ERR, failed: no answer).",
+            "Event Socket jobs (bgapi) sent to FreeSWITCH nodes, by node, command (reloadacl, rescan) and result (ok, refused: the node answered -ERR, failed: not delivered, or no result and the job counted as over after EventSocket:JobTimeout or a switch restart).",
             new CounterConfiguration { LabelNames = ["node", "command", "result"] });
         UntrustedXAuthIp = factory.CreateCounter("fsdir_x_auth_ip_untrusted_total",
             "Dialplan fetches carrying an X-AUTH-IP header from a source that is not a trusted proxy of the call's profile: the header was ignored (a spoof attempt, or a proxy missing from fsdir_trusted_proxies).");
@@ -98,6 +98,30 @@ public sealed class FsDirectoryMetrics
         var gauge = Prometheus.Metrics.WithCustomRegistry(Registry).CreateGauge(name, help);
         Registry.AddBeforeCollectCallback(() => gauge.Set(read()));
     }
+
+    /// <summary>
+    /// A gauge with one label, read at scrape time: <paramref name="read"/> yields the series that
+    /// exist now (a series it leaves out keeps no stale value; it is dropped).
+    /// </summary>
+    public void AddGauge(string name, string help, string label, Func<IEnumerable<(string Label, double Value)>> read)
+    {
+        var gauge = Prometheus.Metrics.WithCustomRegistry(Registry).CreateGauge(name, help, new GaugeConfiguration { LabelNames = [label] });
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            var present = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (value, reading) in read())
+            {
+                present.Add(value);
+                gauge.WithLabels(value).Set(reading);
+            }
+
+            foreach (var labels in gauge.GetAllLabelValues().Where(l => !present.Contains(l[0])).ToList())
+            {
+                gauge.RemoveLabelled(labels);
+            }
+        });
+    }
+
     public Counter Rebuilds { get; }
 
     public Counter FeedRowsApplied { get; }
