@@ -17,13 +17,15 @@ public static class CliApp
     public const int Usage = 2;
 
     // Printed for a person on a terminal: quotes and '<' as they are, not \u0027 escapes.
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions Pretty = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public const string Help = """
-        fsdir [--url URL] [--api-key KEY] COMMAND ...
-          (defaults: env FSDIR_URL or http://127.0.0.1:8080, env FSDIR_API_KEY)
+        fsdir [--url URL] [--api-key KEY] [--config FILE] COMMAND ...
+          FsDirectory's admin API from the shell: IP settings, trusted proxies, accounts.
 
+        Commands:
           list [--account ID] [--reseller ID] [--profile ID] [--status 0|1] [--search TEXT] [--sort KEY|-KEY] [--page N] [--page-size N]
+                                    rules, a page at a time, tab-separated (the count goes to stderr)
           add --name NAME --ip IP[/LEN] --account ID [--prefix P] [--profile ID] [--context C] [--reseller ID] [--inactive]
           delete ID...              delete the rules (all or none)
           enable ID...              set status 0 (all or none)
@@ -31,9 +33,8 @@ public static class CliApp
           resolve IP NUMBER [PROFILE] [--via PROXY]
                                     why a call from IP (relayed by PROXY with X-AUTH-IP: IP) is accepted or refused
           problems                  unusable, tied and shadowed rules
-          import FILE.csv           create every line or none (header: name,ip,accountId,prefix,sipProfileId,context,status)
-          export [FILE.csv]         all visible rules as CSV (stdout without FILE)
-
+          import FILE.csv           create every line or none (header: name,ip,accountId[,prefix,sipProfileId,context,status,resellerId,id])
+          export [FILE.csv]         all visible rules as CSV (stdout without FILE); import takes it back (its ids are ignored)
           proxy list                trusted SIP proxies (operator keys only)
           proxy add --name NAME --ip IP[/LEN] [--profile ID] [--inactive]
                                     trust X-AUTH-IP from these addresses (profile 0 or omitted: every profile)
@@ -45,13 +46,28 @@ public static class CliApp
           default-profile preview ID|0
                                     how many rules would change profile (0 = no default: every profile)
           default-profile set ID|0  change it (keys without ResellerId only)
+          help                      this text (also -h, --help)
+
+        Connection: each setting comes from the first of these that has it.
+          --url URL, --api-key KEY  the service (default http://127.0.0.1:8080) and an admin key (sent as X-Api-Key)
+          FSDIR_URL, FSDIR_API_KEY  the environment
+          ~/.config/fsdir/config.json  ($XDG_CONFIG_HOME/fsdir/config.json when set), then /etc/fsdirectory/fsdir.json:
+                                    {"url": "http://127.0.0.1:8080", "apiKey": "..."}
+          --config FILE             read FILE instead of those two files
+          A file holding an apiKey is refused when others may read it: chmod 600 (the /etc file: 640, group fsdirectory).
+
+        Exit codes: 0 done, 1 refused by the server or the server not reached, 2 usage or configuration error.
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler = null)
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler = null) =>
+        RunAsync(args, stdout, stderr, CliEnvironment.Process, handler);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CliEnvironment environment, HttpMessageHandler? handler = null)
     {
         var rest = new List<string>();
-        string? url = Environment.GetEnvironmentVariable("FSDIR_URL");
-        string? key = Environment.GetEnvironmentVariable("FSDIR_API_KEY");
+        string? url = null;
+        string? key = null;
+        string? config = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -61,6 +77,9 @@ public static class CliApp
                     break;
                 case "--api-key" when i + 1 < args.Length:
                     key = args[++i];
+                    break;
+                case "--config" when i + 1 < args.Length:
+                    config = args[++i];
                     break;
                 case "-h" or "--help" or "help":
                     await stdout.WriteLineAsync(Help);
@@ -77,18 +96,29 @@ public static class CliApp
             return Usage;
         }
 
-        if (!Uri.TryCreate(string.IsNullOrEmpty(url) ? "http://127.0.0.1:8080" : url, UriKind.Absolute, out var baseAddress))
+        Connection connection;
+        try
         {
-            await stderr.WriteLineAsync($"fsdir: '{url}' is not an absolute URL");
+            connection = Connection.Resolve(url, key, config, environment);
+        }
+        catch (ConfigException ex)
+        {
+            await stderr.WriteLineAsync($"fsdir: {ex.Message}");
+            return Usage;
+        }
+
+        if (!Uri.TryCreate(connection.Url, UriKind.Absolute, out var baseAddress))
+        {
+            await stderr.WriteLineAsync($"fsdir: '{connection.Url}' is not an absolute URL");
             return Usage;
         }
 
         using var client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         client.BaseAddress = baseAddress;
         client.Timeout = TimeSpan.FromSeconds(100);
-        if (!string.IsNullOrEmpty(key))
+        if (connection.ApiKey is not null)
         {
-            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            client.DefaultRequestHeaders.Add("X-Api-Key", connection.ApiKey);
         }
 
         var command = rest[0];
@@ -258,7 +288,7 @@ public static class CliApp
             "off" => false,
             _ => throw new UsageException($"ip-only takes on or off, not '{operands[1]}'"),
         };
-        return await PrintAsync(await client.PutAsJsonAsync(new Uri($"/api/accounts/{id}/ip-only", UriKind.Relative), new { ipOnly }), stdout, stderr);
+        return await PrintAsync(await client.PutAsJsonAsync(new Uri($"/api/accounts/{id}/ip-only", UriKind.Relative), new IpOnlyBody(ipOnly), CliJson.Default.IpOnlyBody), stdout, stderr);
     }
 
     private static async Task<int> DefaultProfileAsync(HttpClient client, List<string> operands, TextWriter stdout, TextWriter stderr)
@@ -271,31 +301,29 @@ public static class CliApp
         {
             [] => await PrintAsync(await client.GetAsync(new Uri(Path, UriKind.Relative)), stdout, stderr),
             ["preview", var id] => await PrintAsync(await client.GetAsync(new Uri($"{Path}/preview?sipProfileId={Id(id)}", UriKind.Relative)), stdout, stderr),
-            ["set", var id] => await PrintAsync(await client.PutAsJsonAsync(new Uri(Path, UriKind.Relative), new { sipProfileId = Id(id) }), stdout, stderr),
+            ["set", var id] => await PrintAsync(await client.PutAsJsonAsync(new Uri(Path, UriKind.Relative), new DefaultProfileBody(Id(id)), CliJson.Default.DefaultProfileBody), stdout, stderr),
             _ => throw new UsageException("default-profile [preview ID | set ID]"),
         };
     }
 
     private static async Task<int> AddAsync(HttpClient client, Dictionary<string, string?> options, TextWriter stdout, TextWriter stderr)
     {
-        var body = new
-        {
-            name = options.GetValueOrDefault("--name"),
-            ip = options.GetValueOrDefault("--ip"),
-            accountId = Number(options, "--account"),
-            resellerId = Number(options, "--reseller"),
-            sipProfileId = Number(options, "--profile"),
-            prefix = options.GetValueOrDefault("--prefix"),
-            context = options.GetValueOrDefault("--context"),
-            status = options.ContainsKey("--inactive") ? 1 : 0,
-        };
+        var body = new RuleBody(
+            options.GetValueOrDefault("--name"),
+            options.GetValueOrDefault("--ip"),
+            Number(options, "--account"),
+            Number(options, "--reseller"),
+            Number(options, "--profile"),
+            options.GetValueOrDefault("--prefix"),
+            options.GetValueOrDefault("--context"),
+            options.ContainsKey("--inactive") ? 1 : 0);
         var unknown = options.Keys.Except(["--name", "--ip", "--account", "--reseller", "--profile", "--prefix", "--context", "--inactive"]).FirstOrDefault();
         if (unknown is not null)
         {
             throw new UsageException($"unknown option {unknown}");
         }
 
-        return await PrintAsync(await client.PostAsJsonAsync(new Uri("/api/ip-settings", UriKind.Relative), body), stdout, stderr);
+        return await PrintAsync(await client.PostAsJsonAsync(new Uri("/api/ip-settings", UriKind.Relative), body, CliJson.Default.RuleBody), stdout, stderr);
     }
 
     private static async Task<int> IdsAsync(HttpClient client, string path, List<string> operands, int? status, TextWriter stdout, TextWriter stderr)
@@ -308,8 +336,7 @@ public static class CliApp
         var ids = operands.Select(o => int.TryParse(o, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
             ? id
             : throw new UsageException($"'{o}' is not a rule id")).ToArray();
-        object body = status is null ? new { ids } : new { ids, status };
-        return await PrintAsync(await client.PostAsJsonAsync(new Uri(path, UriKind.Relative), body), stdout, stderr);
+        return await PrintAsync(await client.PostAsJsonAsync(new Uri(path, UriKind.Relative), new IdsBody(ids, status), CliJson.Default.IdsBody), stdout, stderr);
     }
 
     private static async Task<int> ResolveAsync(HttpClient client, List<string> operands, TextWriter stdout, TextWriter stderr)
@@ -368,14 +395,12 @@ public static class CliApp
                     throw new UsageException($"unknown option {unknown}");
                 }
 
-                var body = new
-                {
-                    name = options.GetValueOrDefault("--name"),
-                    ip = options.GetValueOrDefault("--ip"),
-                    sipProfileId = Number(options, "--profile"),
-                    status = options.ContainsKey("--inactive") ? 1 : 0,
-                };
-                return await PrintAsync(await client.PostAsJsonAsync(new Uri("/api/trusted-proxies", UriKind.Relative), body), stdout, stderr);
+                var body = new ProxyBody(
+                    options.GetValueOrDefault("--name"),
+                    options.GetValueOrDefault("--ip"),
+                    Number(options, "--profile"),
+                    options.ContainsKey("--inactive") ? 1 : 0);
+                return await PrintAsync(await client.PostAsJsonAsync(new Uri("/api/trusted-proxies", UriKind.Relative), body, CliJson.Default.ProxyBody), stdout, stderr);
 
             case "delete" when operands.Count == 2:
                 var id = int.TryParse(operands[1], NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
@@ -434,7 +459,7 @@ public static class CliApp
             if (text.Length > 0)
             {
                 using var json = JsonDocument.Parse(text);
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(json.RootElement, Pretty));
+                await stdout.WriteLineAsync(Indented(json.RootElement));
             }
 
             return Ok;
@@ -468,6 +493,18 @@ public static class CliApp
         var hint = response.StatusCode == HttpStatusCode.NotFound && text.Length == 0 ? " (is the admin API enabled on the server?)" : string.Empty;
         await stderr.WriteLineAsync($"fsdir: {(int)response.StatusCode} {title}{(string.IsNullOrEmpty(detail) ? string.Empty : ": " + detail)}{hint}");
         return Refused;
+    }
+
+    /// <summary>A response as a person reads it; written by hand because a native binary has no reflection-based serializer.</summary>
+    private static string Indented(JsonElement element)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, Pretty))
+        {
+            element.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private sealed class UsageException(string message) : Exception(message);
