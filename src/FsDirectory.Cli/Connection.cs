@@ -47,6 +47,11 @@ public sealed record Connection(string Url, string? ApiKey)
         apiKey ??= NonEmpty(environment.Variable("FSDIR_API_KEY"));
         if (configFile is not null)
         {
+            if (configFile.Length == 0)
+            {
+                throw new ConfigException("--config needs a file name");
+            }
+
             (url, apiKey) = Fill(url, apiKey, Read(configFile, FileKind.Named));
         }
         else
@@ -100,7 +105,7 @@ public sealed record Connection(string Url, string? ApiKey)
         {
             return (null, null);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new ConfigException($"{path}: {ex.Message}");
         }

@@ -116,7 +116,7 @@ public sealed class CliConnectionTests : IDisposable
     }
 
     [Fact]
-    public async Task The_config_flag_reads_only_the_named_file_and_a_missing_one_is_a_usage_error()
+    public async Task The_config_flag_reads_only_the_named_file_and_a_missing_or_empty_name_is_a_usage_error()
     {
         Write(UserFile, Settings("http://127.0.0.3:9003", "user-key"));
         Write(SystemFile, Settings("http://127.0.0.4:9004", "system-key"), UnixFileMode.UserRead | UnixFileMode.GroupRead);
@@ -133,6 +133,10 @@ public sealed class CliConnectionTests : IDisposable
         var (exit, err) = await RunAsync("--config", missing);
         Assert.Equal(CliApp.Usage, exit);
         Assert.Equal($"fsdir: {missing}: no such file\n", err);
+
+        (exit, err) = await RunAsync("--config", string.Empty);
+        Assert.Equal(CliApp.Usage, exit);
+        Assert.Equal("fsdir: --config needs a file name\n", err);
     }
 
     [Fact]
