@@ -10,11 +10,14 @@ DATABASE     ?= fsdirectory
 URLS         ?= http://127.0.0.1:8080
 CONFIG       ?= Release
 
-.PHONY: help run stop test build package certs cluster bench bench-console bench-micro bench-memory bench-soak load-run db screenshots
+FSDIR_OUT    ?= bin/fsdir
+
+.PHONY: help run stop test build fsdir package certs cluster bench bench-console bench-micro bench-memory bench-soak load-run db screenshots
 
 help:
 	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
 	@echo "make test   provision a throwaway MariaDB (and Chromium) and run the whole test suite"
+	@echo "make fsdir  publish the CLI as one native binary: $(FSDIR_OUT)/fsdir"
 	@echo "make package  dist/fsdirectory_<version>_amd64.deb with Debian's tooling (installs debhelper, lintian when missing)"
 	@echo "make certs  a lab CA, a server certificate and one client certificate per switch in .data/certs (docs/security.md)"
 	@echo "make screenshots  regenerate docs/console-*.png from the browser tests"
@@ -28,6 +31,11 @@ help:
 
 build:
 	dotnet build FsDirectory.sln -c $(CONFIG) --nologo -v quiet
+
+# fsdir as it ships (/usr/bin/fsdir in the package): one native (AOT) binary that starts at once (BENCHMARKS.md,
+# "fsdir startup"). Needs a C toolchain for the native link (clang, or gcc); fsdir.dbg beside it holds the symbols.
+fsdir:
+	dotnet publish src/FsDirectory.Cli/FsDirectory.Cli.csproj -c Release -r linux-x64 --nologo -v quiet -o $(FSDIR_OUT)
 
 # A configured database (ConnectionStrings__Default) is used as it is: nothing is installed or seeded.
 # The local demo also gets a console key: random, made once into .data/ (git-ignored), passed only to this
