@@ -199,7 +199,8 @@ public sealed class FreeSwitchRequest
     /// <summary>Keeps a pair when it is a field we act on (a repeated one as several values, for <see cref="FromFields"/> to judge).</summary>
     private static void Keep(Dictionary<string, StringValues> kept, KeyValuePair<string, string> pair)
     {
-        if (ReadFieldSet.Contains(pair.Key))
+        // Sofia's renamed copies of X-AUTH-IP (-1, -2, ...) are kept too: FromFields joins them into the list that is refused.
+        if (ReadFieldSet.Contains(pair.Key) || IsXAuthIpCopy(pair.Key))
         {
             kept[pair.Key] = StringValues.Concat(kept.GetValueOrDefault(pair.Key), pair.Value);
         }
