@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using FsDirectory.Acl;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
 using FsDirectory.Metrics;

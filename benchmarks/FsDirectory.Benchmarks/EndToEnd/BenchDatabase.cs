@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using MySqlConnector;
 
 namespace FsDirectory.Benchmarks.EndToEnd;

@@ -1,5 +1,7 @@
 using System.Data;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using MySqlConnector;
 
 namespace FsDirectory.Admin;

@@ -1,7 +1,9 @@
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Admin;
 

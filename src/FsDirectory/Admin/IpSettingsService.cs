@@ -1,5 +1,7 @@
 using System.Buffers;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.IpAuth;
 using MySqlConnector;
 

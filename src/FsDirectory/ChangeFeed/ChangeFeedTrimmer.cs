@@ -1,4 +1,5 @@
-using FsDirectory.Data;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.Metrics;
 using Microsoft.Extensions.Options;
 

@@ -1,3 +1,6 @@
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
+
 namespace FsDirectory.ChangeFeed;
 
 /// <summary>Feed ids below the high-water mark that were not seen yet: a transaction still open, or an id that will never commit.</summary>

@@ -1,5 +1,6 @@
 using FsDirectory.Collections;
-using FsDirectory.Data;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.Directory;
 using FsDirectory.IpAuth;
 using FsDirectory.Metrics;

@@ -1,5 +1,7 @@
 using System.Threading.Channels;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.EventSocket;
 using FsDirectory.Metrics;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.FreeSwitch;
 using FsDirectory.Xml;
 using Microsoft.Extensions.Options;

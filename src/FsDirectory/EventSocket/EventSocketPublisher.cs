@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using FsDirectory.Cluster;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.Metrics;
 using Microsoft.Extensions.Options;
 

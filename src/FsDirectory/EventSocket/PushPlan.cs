@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using FsDirectory.Acl;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.Profiles;
 
 namespace FsDirectory.EventSocket;

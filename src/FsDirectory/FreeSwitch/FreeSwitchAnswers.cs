@@ -1,5 +1,7 @@
 using FsDirectory.Acl;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.Directory;
 using FsDirectory.IpAuth;
 using FsDirectory.Profiles;

@@ -1,4 +1,6 @@
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Health;
 

@@ -1,5 +1,7 @@
 using System.Globalization;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.Hosting;
 using MySqlConnector;
 

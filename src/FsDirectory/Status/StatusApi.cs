@@ -1,7 +1,9 @@
 using FsDirectory.Acl;
 using FsDirectory.Admin;
 using FsDirectory.Cluster;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.EventSocket;
 using FsDirectory.Profiles;
 

@@ -1,7 +1,8 @@
 using System.Xml.Linq;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Data;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.FreeSwitch;
 using FsDirectory.Tests.Infrastructure;
 

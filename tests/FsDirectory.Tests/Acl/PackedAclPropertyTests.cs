@@ -1,6 +1,8 @@
 using System.Xml.Linq;
 using FsDirectory.Acl;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
 using FsDirectory.Tests.Infrastructure;

@@ -1,5 +1,7 @@
 using Dapper;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.Metrics;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;

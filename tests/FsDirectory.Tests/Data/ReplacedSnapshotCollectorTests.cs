@@ -1,5 +1,6 @@
 using FsDirectory.ChangeFeed;
-using FsDirectory.Data;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.Metrics;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;

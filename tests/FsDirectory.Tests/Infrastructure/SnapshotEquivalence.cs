@@ -1,7 +1,8 @@
 using System.Text;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Data;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.IpAuth;
 using Microsoft.Extensions.DependencyInjection;
 

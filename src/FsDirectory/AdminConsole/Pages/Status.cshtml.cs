@@ -1,6 +1,8 @@
 using FsDirectory.Acl;
 using FsDirectory.Cluster;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.EventSocket;
 using FsDirectory.Status;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,5 +1,7 @@
 using FsDirectory.Admin;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using Microsoft.AspNetCore.Mvc;
 
 namespace FsDirectory.AdminConsole.Pages.IpSettings;

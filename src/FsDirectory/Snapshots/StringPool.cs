@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 using FsDirectory.Collections;
 using FsDirectory.IpAuth;
 
-namespace FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// One copy of each equal string, and of each rule's terms, for the duration of a snapshot build.

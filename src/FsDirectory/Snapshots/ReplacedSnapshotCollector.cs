@@ -2,7 +2,9 @@ using FsDirectory.ChangeFeed;
 using FsDirectory.Metrics;
 using Microsoft.Extensions.Options;
 
-namespace FsDirectory.Data;
+using FsDirectory.Database;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// Starts a background gen2 collection once the snapshots that edits replaced are garbage. An

@@ -1,6 +1,9 @@
 using System.Text.Json;
 
-namespace FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Snapshots;
+
+namespace FsDirectory.Database;
 
 /// <summary>ASTPP keeps device and profile settings as flat JSON objects of name/value pairs.</summary>
 public static class JsonFields

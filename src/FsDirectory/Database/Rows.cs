@@ -1,6 +1,8 @@
 using FsDirectory.ChangeFeed;
 
-namespace FsDirectory.Data;
+using FsDirectory.Snapshots;
+
+namespace FsDirectory.Database;
 
 // Rows exactly as ASTPP stores them; the snapshot builder decides what is usable.
 

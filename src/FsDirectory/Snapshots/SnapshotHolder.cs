@@ -1,4 +1,7 @@
-namespace FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>The current snapshot, swapped atomically. Readers take one reference per request.</summary>
 public sealed class SnapshotHolder

@@ -3,7 +3,10 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
-namespace FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Snapshots;
+
+namespace FsDirectory.Database;
 
 /// <summary>
 /// Opens connections to one database host at a time, and moves to the next listed host when the

@@ -1,6 +1,9 @@
 using System.Threading.Channels;
 
-namespace FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// Builds the whole-document answers (acl.conf) of each new snapshot in the background, right after

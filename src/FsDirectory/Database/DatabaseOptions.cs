@@ -1,6 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Snapshots;
+
+namespace FsDirectory.Database;
 
 public sealed class DatabaseOptions
 {

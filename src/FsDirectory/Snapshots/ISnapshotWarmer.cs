@@ -1,4 +1,7 @@
-namespace FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// Builds a cached whole-document answer before a snapshot goes live, so the switches' fetches after a

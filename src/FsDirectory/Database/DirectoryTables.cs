@@ -1,4 +1,7 @@
-namespace FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Snapshots;
+
+namespace FsDirectory.Database;
 
 /// <summary>The tables a snapshot is built from, named as the change-feed triggers name them.</summary>
 public static class DirectoryTables
