@@ -3,8 +3,8 @@ using System.Globalization;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Benchmarks;
 

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using MySqlConnector;
 
 namespace FsDirectory.Benchmarks.EndToEnd;

@@ -1,6 +1,4 @@
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using MySqlConnector;
 
 namespace FsDirectory.Admin;

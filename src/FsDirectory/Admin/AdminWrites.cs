@@ -1,5 +1,4 @@
 using System.Data;
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
 using FsDirectory.Snapshots;
 using MySqlConnector;

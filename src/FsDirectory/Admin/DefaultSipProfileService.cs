@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
 using FsDirectory.Snapshots;
 

@@ -1,8 +1,6 @@
 using System.Buffers;
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 using MySqlConnector;
 
 namespace FsDirectory.Admin;

@@ -1,8 +1,6 @@
 using FsDirectory.Admin;
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.AdminConsole;
 

@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
-using FsDirectory.Database;
 using FsDirectory.Snapshots;
 
 namespace FsDirectory.ChangeFeed;

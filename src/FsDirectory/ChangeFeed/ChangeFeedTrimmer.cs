@@ -1,6 +1,6 @@
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.Metrics;
+using FsDirectory.Snapshots;
 using Microsoft.Extensions.Options;
 
 namespace FsDirectory.ChangeFeed;

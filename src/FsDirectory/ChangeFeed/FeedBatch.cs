@@ -1,5 +1,4 @@
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 
 namespace FsDirectory.ChangeFeed;
 

@@ -1,5 +1,3 @@
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 
 namespace FsDirectory.ChangeFeed;
 

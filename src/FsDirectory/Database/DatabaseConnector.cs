@@ -3,8 +3,6 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
-using FsDirectory.ChangeFeed;
-using FsDirectory.Snapshots;
 
 namespace FsDirectory.Database;
 

@@ -1,7 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 
-using FsDirectory.ChangeFeed;
-using FsDirectory.Snapshots;
 
 namespace FsDirectory.Database;
 

@@ -1,4 +1,3 @@
-using FsDirectory.ChangeFeed;
 using FsDirectory.Snapshots;
 
 namespace FsDirectory.Database;

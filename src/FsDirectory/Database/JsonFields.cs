@@ -1,7 +1,5 @@
 using System.Text.Json;
 
-using FsDirectory.ChangeFeed;
-using FsDirectory.Snapshots;
 
 namespace FsDirectory.Database;
 

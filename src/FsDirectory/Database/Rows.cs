@@ -1,6 +1,5 @@
 using FsDirectory.ChangeFeed;
 
-using FsDirectory.Snapshots;
 
 namespace FsDirectory.Database;
 

@@ -1,9 +1,7 @@
 using System.Threading.Channels;
 using FsDirectory.Cluster;
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.Metrics;
+using FsDirectory.Snapshots;
 using Microsoft.Extensions.Options;
 
 namespace FsDirectory.EventSocket;

@@ -1,9 +1,7 @@
 using System.Security.Cryptography;
 using FsDirectory.Acl;
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.Profiles;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.EventSocket;
 

@@ -1,10 +1,8 @@
 using FsDirectory.Acl;
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.Directory;
 using FsDirectory.IpAuth;
 using FsDirectory.Profiles;
+using FsDirectory.Snapshots;
 using FsDirectory.Xml;
 
 namespace FsDirectory.FreeSwitch;

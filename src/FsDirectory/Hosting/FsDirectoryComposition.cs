@@ -4,7 +4,6 @@ using FsDirectory.AdminConsole;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Cluster;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.Directory;
 using FsDirectory.EventSocket;
 using FsDirectory.FreeSwitch;
@@ -13,6 +12,7 @@ using FsDirectory.Https;
 using FsDirectory.IpAuth;
 using FsDirectory.Metrics;
 using FsDirectory.Profiles;
+using FsDirectory.Snapshots;
 using FsDirectory.Status;
 using Microsoft.Extensions.Options;
 

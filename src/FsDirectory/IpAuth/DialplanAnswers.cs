@@ -1,9 +1,7 @@
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.FreeSwitch;
 using FsDirectory.Metrics;
 using FsDirectory.Proxies;
+using FsDirectory.Snapshots;
 using FsDirectory.Xml;
 using Microsoft.Extensions.Options;
 

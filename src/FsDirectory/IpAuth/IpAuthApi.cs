@@ -1,9 +1,7 @@
 using FsDirectory.Admin;
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.FreeSwitch;
 using FsDirectory.Proxies;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.IpAuth;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.Hosting;
 using MySqlConnector;
 

@@ -1,7 +1,6 @@
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Snapshots;
 using FsDirectory.Xml;
 
 namespace FsDirectory.Profiles;

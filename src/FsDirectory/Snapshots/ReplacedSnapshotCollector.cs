@@ -2,7 +2,6 @@ using FsDirectory.ChangeFeed;
 using FsDirectory.Metrics;
 using Microsoft.Extensions.Options;
 
-using FsDirectory.Database;
 
 namespace FsDirectory.Snapshots;
 

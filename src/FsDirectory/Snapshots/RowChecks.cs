@@ -5,7 +5,6 @@ using FsDirectory.IpAuth;
 using FsDirectory.Profiles;
 using FsDirectory.Proxies;
 
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
 
 namespace FsDirectory.Snapshots;

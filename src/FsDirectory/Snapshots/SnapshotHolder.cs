@@ -1,5 +1,3 @@
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
 
 namespace FsDirectory.Snapshots;
 

@@ -1,7 +1,5 @@
 using System.Threading.Channels;
 
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
 
 namespace FsDirectory.Snapshots;
 

@@ -2,8 +2,6 @@ using System.Runtime.InteropServices;
 using FsDirectory.Collections;
 using FsDirectory.IpAuth;
 
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
 
 namespace FsDirectory.Snapshots;
 

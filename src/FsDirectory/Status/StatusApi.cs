@@ -1,11 +1,10 @@
 using FsDirectory.Acl;
 using FsDirectory.Admin;
 using FsDirectory.Cluster;
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.EventSocket;
 using FsDirectory.Profiles;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Status;
 

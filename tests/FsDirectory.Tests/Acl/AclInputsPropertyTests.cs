@@ -2,8 +2,8 @@ using System.Xml.Linq;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Snapshots;
 using FsDirectory.Tests.Infrastructure;
 
 namespace FsDirectory.Tests.Acl;

@@ -1,10 +1,9 @@
 using System.Xml.Linq;
 using FsDirectory.Acl;
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 using FsDirectory.Tests.Infrastructure;
 
 namespace FsDirectory.Tests.Acl;

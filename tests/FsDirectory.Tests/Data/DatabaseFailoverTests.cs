@@ -1,6 +1,4 @@
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 using MySqlConnector;

@@ -1,4 +1,3 @@
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
 using FsDirectory.Snapshots;
 using FsDirectory.Tests.EventSocket;

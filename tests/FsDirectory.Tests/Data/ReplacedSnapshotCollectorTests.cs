@@ -1,7 +1,6 @@
 using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.Metrics;
+using FsDirectory.Snapshots;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 

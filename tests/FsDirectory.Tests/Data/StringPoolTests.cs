@@ -1,7 +1,5 @@
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Tests.Data;
 

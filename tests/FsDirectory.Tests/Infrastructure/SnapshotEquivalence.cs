@@ -2,8 +2,8 @@ using System.Text;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FsDirectory.Tests.Infrastructure;

@@ -1,9 +1,8 @@
 using FsDirectory.Acl;
 using FsDirectory.Cluster;
-using FsDirectory.ChangeFeed;
 using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.EventSocket;
+using FsDirectory.Snapshots;
 using FsDirectory.Status;
 using Microsoft.AspNetCore.Http.HttpResults;
 

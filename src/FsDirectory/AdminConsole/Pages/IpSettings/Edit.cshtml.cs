@@ -1,6 +1,4 @@
 using FsDirectory.Admin;
-using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
 using FsDirectory.Snapshots;
 using Microsoft.AspNetCore.Mvc;
 
