@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using FsDirectory.Acl;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Benchmarks;
 

@@ -1,9 +1,11 @@
 using BenchmarkDotNet.Attributes;
 using FsDirectory.Acl;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
 using FsDirectory.Metrics;
+using FsDirectory.Snapshots;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

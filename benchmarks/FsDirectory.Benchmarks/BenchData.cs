@@ -1,5 +1,5 @@
 using System.Globalization;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.IpAuth;
 
 namespace FsDirectory.Benchmarks;

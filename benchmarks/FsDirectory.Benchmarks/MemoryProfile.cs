@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Benchmarks;
 

@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Benchmarks;
 

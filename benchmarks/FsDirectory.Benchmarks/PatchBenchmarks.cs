@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Data;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Benchmarks;
 

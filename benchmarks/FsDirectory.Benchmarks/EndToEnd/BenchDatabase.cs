@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using MySqlConnector;
 
 namespace FsDirectory.Benchmarks.EndToEnd;

@@ -1,5 +1,5 @@
-using FsDirectory.Data;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 using FsDirectory.Xml;
 using Microsoft.Extensions.Options;
 

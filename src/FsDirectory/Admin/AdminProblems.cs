@@ -1,4 +1,4 @@
-using FsDirectory.Data;
+using FsDirectory.Database;
 using MySqlConnector;
 
 namespace FsDirectory.Admin;

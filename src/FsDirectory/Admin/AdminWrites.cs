@@ -1,5 +1,6 @@
 using System.Data;
-using FsDirectory.Data;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using MySqlConnector;
 
 namespace FsDirectory.Admin;

@@ -1,7 +1,8 @@
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
-using FsDirectory.Data;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Admin;
 

@@ -1,6 +1,6 @@
 using System.Buffers;
-using FsDirectory.Data;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 using MySqlConnector;
 
 namespace FsDirectory.Admin;

@@ -1,6 +1,7 @@
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.IpAuth;
 using FsDirectory.Proxies;
+using FsDirectory.Snapshots;
 using MySqlConnector;
 
 namespace FsDirectory.Admin;

@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
+using FsDirectory.Snapshots;
+
 namespace FsDirectory.ChangeFeed;
 
 /// <summary>How row changes from <c>fsdir_change_feed</c> (sql/migrations/007) are applied, kept and checked.</summary>

@@ -1,5 +1,6 @@
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.Metrics;
+using FsDirectory.Snapshots;
 using Microsoft.Extensions.Options;
 
 namespace FsDirectory.ChangeFeed;

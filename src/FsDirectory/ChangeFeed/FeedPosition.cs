@@ -1,3 +1,4 @@
+
 namespace FsDirectory.ChangeFeed;
 
 /// <summary>Feed ids below the high-water mark that were not seen yet: a transaction still open, or an id that will never commit.</summary>

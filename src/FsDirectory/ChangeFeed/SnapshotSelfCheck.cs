@@ -1,8 +1,9 @@
 using FsDirectory.Collections;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.Directory;
 using FsDirectory.IpAuth;
 using FsDirectory.Metrics;
+using FsDirectory.Snapshots;
 using Microsoft.Extensions.Options;
 
 namespace FsDirectory.ChangeFeed;

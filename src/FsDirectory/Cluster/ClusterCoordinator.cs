@@ -1,9 +1,10 @@
 using System.Threading.Channels;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.EventSocket;
 using FsDirectory.Metrics;
-using Microsoft.AspNetCore.Hosting.Server;
+using FsDirectory.Snapshots;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using FsDirectory.Data;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Snapshots;
 using FsDirectory.Xml;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using FsDirectory.Cluster;
-using FsDirectory.Data;
 using FsDirectory.Metrics;
+using FsDirectory.Snapshots;
 using Microsoft.Extensions.Options;
 
 namespace FsDirectory.EventSocket;

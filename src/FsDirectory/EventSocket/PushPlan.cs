@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using FsDirectory.Acl;
-using FsDirectory.Data;
 using FsDirectory.Profiles;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.EventSocket;
 

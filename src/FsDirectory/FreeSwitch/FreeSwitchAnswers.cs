@@ -1,8 +1,8 @@
 using FsDirectory.Acl;
-using FsDirectory.Data;
 using FsDirectory.Directory;
 using FsDirectory.IpAuth;
 using FsDirectory.Profiles;
+using FsDirectory.Snapshots;
 using FsDirectory.Xml;
 
 namespace FsDirectory.FreeSwitch;

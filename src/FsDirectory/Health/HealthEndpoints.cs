@@ -1,4 +1,4 @@
-using FsDirectory.Data;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Health;
 

@@ -3,7 +3,7 @@ using FsDirectory.Admin;
 using FsDirectory.AdminConsole;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Cluster;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.Directory;
 using FsDirectory.EventSocket;
 using FsDirectory.FreeSwitch;
@@ -12,6 +12,7 @@ using FsDirectory.Https;
 using FsDirectory.IpAuth;
 using FsDirectory.Metrics;
 using FsDirectory.Profiles;
+using FsDirectory.Snapshots;
 using FsDirectory.Status;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,4 @@
-using FsDirectory.Data;
+using FsDirectory.Snapshots;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,7 @@
-using FsDirectory.Data;
 using FsDirectory.FreeSwitch;
 using FsDirectory.Metrics;
 using FsDirectory.Proxies;
+using FsDirectory.Snapshots;
 using FsDirectory.Xml;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
 using FsDirectory.Admin;
-using FsDirectory.Data;
 using FsDirectory.FreeSwitch;
 using FsDirectory.Proxies;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.IpAuth;
 

@@ -1,4 +1,4 @@
-using FsDirectory.Data;
+using FsDirectory.Snapshots;
 using Prometheus;
 
 namespace FsDirectory.Metrics;

@@ -1,5 +1,6 @@
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Snapshots;
 using FsDirectory.Xml;
 
 namespace FsDirectory.Profiles;

@@ -12,7 +12,7 @@ namespace FsDirectory.Proxies;
 /// </summary>
 public sealed class TrustedProxies
 {
-    public const string Table = Data.DirectoryTables.TrustedProxies;
+    public const string Table = Database.DirectoryTables.TrustedProxies;
     public const string SharedList = "fsdir_proxies";
     public const string ProfileListPrefix = SharedList + "_";
 

@@ -1,9 +1,10 @@
 using FsDirectory.Acl;
 using FsDirectory.Admin;
 using FsDirectory.Cluster;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.EventSocket;
 using FsDirectory.Profiles;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Status;
 

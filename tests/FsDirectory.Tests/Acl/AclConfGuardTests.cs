@@ -1,9 +1,10 @@
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using System.Xml.Linq;
 using FsDirectory.Acl;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Snapshots;
 using FsDirectory.Status;
 using FsDirectory.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;

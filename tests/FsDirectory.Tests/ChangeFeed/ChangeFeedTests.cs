@@ -1,6 +1,8 @@
 using Dapper;
-using FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
 using FsDirectory.Metrics;
+using FsDirectory.Snapshots;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Text;
+using System.Net;
 using System.Text.Json;
+using System.Text;
 using Dapper;
-using FsDirectory.Data;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.Tests.Admin;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;

@@ -1,4 +1,4 @@
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 using MySqlConnector;

@@ -1,4 +1,5 @@
-using FsDirectory.Data;
+using FsDirectory.Database;
+using FsDirectory.Snapshots;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 using static FsDirectory.Tests.Infrastructure.FreeSwitchXml;
@@ -133,7 +134,7 @@ public sealed class PartialReloadTests : IAsyncLifetime
     [Fact]
     public async Task After_a_rule_edit_acl_conf_is_built_in_the_background_without_waiting_for_a_fetch()
     {
-        static FsDirectory.Acl.AclConfDocument NotBuilt(FsDirectory.Data.Snapshot _) => throw new InvalidOperationException("acl.conf was not built in the background");
+        static FsDirectory.Acl.AclConfDocument NotBuilt(FsDirectory.Snapshots.Snapshot _) => throw new InvalidOperationException("acl.conf was not built in the background");
 
         await _database.ExecuteAsync("UPDATE ip_map SET ip = '192.0.2.62' WHERE id = 1");
         await _server.ReloadAsync();

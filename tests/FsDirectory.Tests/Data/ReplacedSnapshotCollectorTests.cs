@@ -1,6 +1,6 @@
 using FsDirectory.ChangeFeed;
-using FsDirectory.Data;
 using FsDirectory.Metrics;
+using FsDirectory.Snapshots;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 

@@ -1,5 +1,5 @@
-using FsDirectory.Data;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 
 namespace FsDirectory.Tests.Data;
 

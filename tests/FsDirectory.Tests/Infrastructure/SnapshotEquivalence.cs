@@ -1,8 +1,9 @@
 using System.Text;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FsDirectory.Tests.Infrastructure;

@@ -1,8 +1,9 @@
 using System.Globalization;
 using FsDirectory.Acl;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 using FsDirectory.Tests.Infrastructure;
 
 namespace FsDirectory.Tests.IpAuth;

@@ -1,7 +1,8 @@
 using FsDirectory.Acl;
 using FsDirectory.Cluster;
-using FsDirectory.Data;
+using FsDirectory.Database;
 using FsDirectory.EventSocket;
+using FsDirectory.Snapshots;
 using FsDirectory.Status;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,6 +1,6 @@
 using FsDirectory.Admin;
-using FsDirectory.Data;
 using FsDirectory.IpAuth;
+using FsDirectory.Snapshots;
 using Microsoft.AspNetCore.Mvc;
 
 namespace FsDirectory.AdminConsole.Pages;

@@ -1,5 +1,5 @@
 using FsDirectory.Admin;
-using FsDirectory.Data;
+using FsDirectory.Snapshots;
 using Microsoft.AspNetCore.Mvc;
 
 namespace FsDirectory.AdminConsole.Pages.IpSettings;

@@ -1,6 +1,7 @@
 using FsDirectory.ChangeFeed;
 
-namespace FsDirectory.Data;
+
+namespace FsDirectory.Database;
 
 // Rows exactly as ASTPP stores them; the snapshot builder decides what is usable.
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 
-namespace FsDirectory.Data;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// Builds the whole-document answers (acl.conf) of each new snapshot in the background, right after

@@ -8,7 +8,9 @@ using FsDirectory.IpAuth;
 using FsDirectory.Profiles;
 using FsDirectory.Proxies;
 
-namespace FsDirectory.Data;
+using FsDirectory.Database;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// Everything FreeSWITCH is answered from, immutable once built and replaced as a whole, so a

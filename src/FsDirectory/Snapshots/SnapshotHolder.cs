@@ -1,4 +1,5 @@
-namespace FsDirectory.Data;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>The current snapshot, swapped atomically. Readers take one reference per request.</summary>
 public sealed class SnapshotHolder

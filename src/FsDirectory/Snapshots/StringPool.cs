@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 using FsDirectory.Collections;
 using FsDirectory.IpAuth;
 
-namespace FsDirectory.Data;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// One copy of each equal string, and of each rule's terms, for the duration of a snapshot build.

@@ -4,7 +4,9 @@ using FsDirectory.Collections;
 using FsDirectory.Directory;
 using FsDirectory.IpAuth;
 
-namespace FsDirectory.Data;
+using FsDirectory.Database;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>Why a batch of changes was not applied row by row, but by re-reading tables whole.</summary>
 public enum RebuildReason

@@ -3,7 +3,8 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
-namespace FsDirectory.Data;
+
+namespace FsDirectory.Database;
 
 /// <summary>
 /// Opens connections to one database host at a time, and moves to the next listed host when the

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace FsDirectory.Data;
+
+namespace FsDirectory.Database;
 
 public sealed class DatabaseOptions
 {

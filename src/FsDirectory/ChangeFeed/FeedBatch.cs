@@ -1,4 +1,6 @@
-namespace FsDirectory.Data;
+using FsDirectory.Database;
+
+namespace FsDirectory.ChangeFeed;
 
 /// <summary>Change-feed rows grouped by what they name: account, rule and device ids, and whether a profile table changed.</summary>
 public sealed class FeedBatch

@@ -1,4 +1,5 @@
-namespace FsDirectory.Data;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// Builds a cached whole-document answer before a snapshot goes live, so the switches' fetches after a

@@ -1,4 +1,6 @@
-namespace FsDirectory.Data;
+using FsDirectory.Snapshots;
+
+namespace FsDirectory.Database;
 
 /// <summary>The tables a snapshot is built from, named as the change-feed triggers name them.</summary>
 public static class DirectoryTables

@@ -2,7 +2,8 @@ using FsDirectory.ChangeFeed;
 using FsDirectory.Metrics;
 using Microsoft.Extensions.Options;
 
-namespace FsDirectory.Data;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// Starts a background gen2 collection once the snapshots that edits replaced are garbage. An

@@ -1,6 +1,7 @@
 using System.Text.Json;
 
-namespace FsDirectory.Data;
+
+namespace FsDirectory.Database;
 
 /// <summary>ASTPP keeps device and profile settings as flat JSON objects of name/value pairs.</summary>
 public static class JsonFields

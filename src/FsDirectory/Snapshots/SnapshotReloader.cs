@@ -7,7 +7,9 @@ using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 
-namespace FsDirectory.Data;
+using FsDirectory.Database;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>Status of the reload loop, for /health/ready and /api/status.</summary>
 public sealed class ReloadStatus

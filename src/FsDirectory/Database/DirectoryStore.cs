@@ -3,7 +3,9 @@ using Dapper;
 using FsDirectory.ChangeFeed;
 using MySqlConnector;
 
-namespace FsDirectory.Data;
+using FsDirectory.Snapshots;
+
+namespace FsDirectory.Database;
 
 /// <summary>How row changes are detected.</summary>
 public enum ChangeDetection

@@ -5,7 +5,10 @@ using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
 using Microsoft.Extensions.Options;
 
-namespace FsDirectory.Data;
+using FsDirectory.ChangeFeed;
+using FsDirectory.Database;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// Turns whole tables into a snapshot (start-up, the checksum fallback, and every repair). Every check

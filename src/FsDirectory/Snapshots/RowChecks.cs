@@ -5,7 +5,9 @@ using FsDirectory.IpAuth;
 using FsDirectory.Profiles;
 using FsDirectory.Proxies;
 
-namespace FsDirectory.Data;
+using FsDirectory.Database;
+
+namespace FsDirectory.Snapshots;
 
 /// <summary>
 /// The profiles a snapshot serves, the global default profile for IP rules, how a rule's
