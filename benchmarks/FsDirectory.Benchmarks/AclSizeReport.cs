@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Snapshots;
 
 namespace FsDirectory.Benchmarks;
 

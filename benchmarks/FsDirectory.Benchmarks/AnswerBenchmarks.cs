@@ -1,11 +1,9 @@
 using BenchmarkDotNet.Attributes;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
 using FsDirectory.Metrics;
-using FsDirectory.Snapshots;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using FsDirectory.Database;
 using FsDirectory.IpAuth;
 
 namespace FsDirectory.Benchmarks;

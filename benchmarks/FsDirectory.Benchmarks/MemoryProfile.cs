@@ -2,9 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
 using FsDirectory.FreeSwitch;
-using FsDirectory.Snapshots;
 
 namespace FsDirectory.Benchmarks;
 

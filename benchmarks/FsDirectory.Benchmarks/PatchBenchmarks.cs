@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 
 namespace FsDirectory.Benchmarks;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using FsDirectory.Database;
 using MySqlConnector;
 
 namespace FsDirectory.Benchmarks.EndToEnd;

@@ -1,9 +1,7 @@
 using System.Xml.Linq;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
 using FsDirectory.FreeSwitch;
-using FsDirectory.Snapshots;
 using FsDirectory.Tests.Infrastructure;
 
 namespace FsDirectory.Tests.Acl;

@@ -1,8 +1,6 @@
 using Dapper;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
 using FsDirectory.Metrics;
-using FsDirectory.Snapshots;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;

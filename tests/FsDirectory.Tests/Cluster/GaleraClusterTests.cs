@@ -5,8 +5,6 @@ using System.Net;
 using System.Text.Json;
 using System.Text;
 using Dapper;
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.Tests.Admin;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;

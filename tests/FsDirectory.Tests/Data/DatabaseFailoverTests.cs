@@ -1,4 +1,3 @@
-using FsDirectory.Database;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 using MySqlConnector;

@@ -1,5 +1,3 @@
-using FsDirectory.Database;
-using FsDirectory.Snapshots;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 using static FsDirectory.Tests.Infrastructure.FreeSwitchXml;

@@ -1,6 +1,5 @@
 using FsDirectory.ChangeFeed;
 using FsDirectory.Metrics;
-using FsDirectory.Snapshots;
 using FsDirectory.Tests.EventSocket;
 using FsDirectory.Tests.Infrastructure;
 

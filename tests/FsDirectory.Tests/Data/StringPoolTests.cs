@@ -1,5 +1,4 @@
 using FsDirectory.IpAuth;
-using FsDirectory.Snapshots;
 
 namespace FsDirectory.Tests.Data;
 

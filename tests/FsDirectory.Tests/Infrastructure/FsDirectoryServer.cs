@@ -1,6 +1,5 @@
 using System.Xml.Linq;
 using FsDirectory.Hosting;
-using FsDirectory.Snapshots;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Hosting.Server;

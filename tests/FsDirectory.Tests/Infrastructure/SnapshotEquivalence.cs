@@ -1,9 +1,7 @@
 using System.Text;
 using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
-using FsDirectory.Database;
 using FsDirectory.IpAuth;
-using FsDirectory.Snapshots;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FsDirectory.Tests.Infrastructure;

@@ -1,9 +1,7 @@
 using System.Globalization;
 using FsDirectory.Acl;
-using FsDirectory.Database;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
-using FsDirectory.Snapshots;
 using FsDirectory.Tests.Infrastructure;
 
 namespace FsDirectory.Tests.IpAuth;
