@@ -61,24 +61,16 @@ public static class IpRuleAnalysis
     {
         var profile = rule.Profile ?? "every profile";
         var tie = string.Equals(winner.Profile, rule.Profile, StringComparison.Ordinal) && winner.AccountId != rule.AccountId;
-        if (caller is not null && !caller.CanSee(winner))
-        {
-            // The reseller must learn that its rule loses, but not whose rule wins (nor its id or account).
-            return tie
-                ? new IpSettingProblem(rule.Id, "tie",
-                    $"ties with a rule you cannot see (another reseller's account) on {rule.Network}, prefix '{rule.Prefix}', profile {profile}: that rule always wins only because its id is lower, so account {rule.AccountId} is never billed",
-                    null)
-                : new IpSettingProblem(rule.Id, "shadowed",
-                    $"never matches: a rule you cannot see (another reseller's account) has the same network {rule.Network} and prefix '{rule.Prefix}', applies on {winner.Profile ?? "every profile"} and wins by its lower id",
-                    null);
-        }
-
+        // A reseller must learn that its rule loses, but not whose rule wins (nor its id or account).
+        var visible = caller is null || caller.CanSee(winner);
+        var other = visible ? $"rule {winner.Id} (account {winner.AccountId})" : "a rule you cannot see (another reseller's account)";
+        var otherId = visible ? winner.Id : (int?)null;
         return tie
             ? new IpSettingProblem(rule.Id, "tie",
-                $"ties with rule {winner.Id} (account {winner.AccountId}) on {rule.Network}, prefix '{rule.Prefix}', profile {profile}: rule {winner.Id} always wins only because its id is lower, so account {rule.AccountId} is never billed",
-                winner.Id)
+                $"ties with {other} on {rule.Network}, prefix '{rule.Prefix}', profile {profile}: {(visible ? $"rule {winner.Id}" : "that rule")} always wins only because its id is lower, so account {rule.AccountId} is never billed",
+                otherId)
             : new IpSettingProblem(rule.Id, "shadowed",
-                $"never matches: rule {winner.Id} (account {winner.AccountId}) has the same network {rule.Network} and prefix '{rule.Prefix}', applies on {winner.Profile ?? "every profile"} and wins by its lower id",
-                winner.Id);
+                $"never matches: {other} has the same network {rule.Network} and prefix '{rule.Prefix}', applies on {winner.Profile ?? "every profile"} and wins by its lower id",
+                otherId);
     }
 }

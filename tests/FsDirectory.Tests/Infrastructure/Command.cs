@@ -15,6 +15,28 @@ public static class Command
     public static async Task<CommandResult> RunAsync(
         string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null, TimeSpan? timeout = null)
     {
+        var start = StartInfo(file, arguments, environment, workingDirectory);
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(10));
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish in {timeout ?? TimeSpan.FromMinutes(10)}");
+        }
+
+        return new CommandResult(process.ExitCode, await output, await errors);
+    }
+
+    /// <summary>How a program is started here: output captured, and with <paramref name="environment"/> nothing inherited.</summary>
+    public static ProcessStartInfo StartInfo(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    {
         var start = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
@@ -36,22 +58,7 @@ public static class Command
             }
         }
 
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(10));
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish in {timeout ?? TimeSpan.FromMinutes(10)}");
-        }
-
-        return new CommandResult(process.ExitCode, await output, await errors);
+        return start;
     }
 
     /// <summary>Runs it and fails the test, with its output, unless it exits 0.</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace FsDirectory.Tests.Infrastructure;
 
 /// <summary>Runs the repository's provisioning scripts (scripts/*.sh) as the Makefile does.</summary>
@@ -8,25 +6,13 @@ public static class Scripts
     /// <summary>Runs scripts/<paramref name="script"/> and returns its standard output; a failure fails the test with its error output.</summary>
     public static async Task<string> RunAsync(string script, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Path.Combine(Paths.Root, "scripts", script))
+        // No time limit of its own: a package build or a Galera start takes what the machine's load makes it take.
+        var result = await Command.RunAsync(Path.Combine(Paths.Root, "scripts", script), arguments, timeout: Timeout.InfiniteTimeSpan);
+        if (result.ExitCode != 0)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
+            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({result.ExitCode}): {result.Errors}");
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await errors}");
-        }
-
-        return await output;
+        return result.Output;
     }
 }

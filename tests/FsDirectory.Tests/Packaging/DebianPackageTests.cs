@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using FsDirectory.Tests.Infrastructure;
@@ -95,7 +94,7 @@ public sealed class DebianPackageTests(DebianPackageFixture package)
         await package.EnsureInstalledAsync();
         await using var database = await TestDatabase.CreateAsync(seed: true);
         var unit = InstalledUnit.Read(DebianPackageFixture.UnitPath);
-        var port = FreePort();
+        var port = FsDirectoryProcess.FreePort();
         var original = await File.ReadAllTextAsync(Secrets);
         await File.WriteAllTextAsync(Secrets, $"""
             ConnectionStrings__Default={database.ConnectionString}
@@ -207,31 +206,12 @@ public sealed class DebianPackageTests(DebianPackageFixture package)
         return environment;
     }
 
-    /// <summary>As the unit runs it: its user and group, no new privileges, no capabilities, its directory and arguments.</summary>
-    private static ProcessStartInfo UnitCommand(InstalledUnit unit, IReadOnlyDictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo("setpriv")
-        {
-            WorkingDirectory = unit.WorkingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in new[] { $"--reuid={unit.User}", $"--regid={unit.User}", "--init-groups", "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all", "--" }
-                     .Concat(unit.ExecStart))
-        {
-            start.ArgumentList.Add(argument);
-        }
+    /// <summary>As the unit runs it: its user and group, no new privileges, no capabilities, its arguments.</summary>
+    private static IEnumerable<string> UnitArguments(InstalledUnit unit) =>
+        new[] { $"--reuid={unit.User}", $"--regid={unit.User}", "--init-groups", "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all", "--" }
+            .Concat(unit.ExecStart);
 
-        start.Environment.Clear();
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        return start;
-    }
-
-    private static async Task<CommandResult> RunAsUnitAsync(InstalledUnit unit, Dictionary<string, string> extra, TimeSpan timeout)
+    private static Task<CommandResult> RunAsUnitAsync(InstalledUnit unit, Dictionary<string, string> extra, TimeSpan timeout)
     {
         var environment = UnitEnvironment(unit);
         foreach (var (key, value) in extra)
@@ -239,17 +219,13 @@ public sealed class DebianPackageTests(DebianPackageFixture package)
             environment[key] = value;
         }
 
-        using var process = Process.Start(UnitCommand(unit, environment))!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(timeout).Token);
-        return new CommandResult(process.ExitCode, await output, await errors);
+        return Command.RunAsync("setpriv", UnitArguments(unit), environment, unit.WorkingDirectory, timeout);
     }
 
     private static Process StartAsUnit(InstalledUnit unit, IReadOnlyDictionary<string, string> environment, out StringBuilder log)
     {
         var lines = new StringBuilder();
-        var process = Process.Start(UnitCommand(unit, environment))!;
+        var process = Process.Start(Command.StartInfo("setpriv", UnitArguments(unit), environment, unit.WorkingDirectory))!;
         process.OutputDataReceived += (_, e) => { lock (lines) { lines.AppendLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { lock (lines) { lines.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
@@ -271,12 +247,5 @@ public sealed class DebianPackageTests(DebianPackageFixture package)
         {
             throw new TimeoutException($"no sd_notify message within {timeout}; the service's output:\n{log}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
