@@ -358,7 +358,7 @@ public sealed partial class SnapshotSelfCheck(
         // Never a password or hash: rules and accounts only carry ids, networks, prefixes and codes.
         private static string Describe(IpRule? rule) => rule is null ? "no usable rule" : $"rule {rule.Network} prefix '{rule.Prefix}' account {rule.AccountCode} profile {rule.Profile ?? "*"} context {rule.Context}";
 
-        private static string Describe(AccountRow? row) => row is null ? "no row" : $"number {row.Number} status {row.Status} deleted {row.Deleted} ip-only {row.SipCredentialsDisabled}";
+        private static string Describe(AccountRow? row) => row is null ? "no row" : $"number {row.Number} status {row.Status} deleted {row.Deleted} ip-only {row.SipCredentialsDisabled} maxchannels {row.MaxChannels} cps {row.Cps}";
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Self-check: snapshot {Version} equals the tables (checked in {Milliseconds:F0} ms)")]

@@ -48,7 +48,8 @@ public sealed class DirectoryStore(DatabaseConnector database)
 
     private const string AccountColumns = """
         SELECT id AS Id, number AS Number, reseller_id AS ResellerId, pricelist_id AS PricelistId, type AS Type,
-               status AS Status, deleted AS Deleted, sip_credentials_disabled AS SipCredentialsDisabled
+               status AS Status, deleted AS Deleted, sip_credentials_disabled AS SipCredentialsDisabled,
+               maxchannels AS MaxChannels, cps AS Cps
         FROM accounts
         """;
 

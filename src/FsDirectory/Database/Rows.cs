@@ -16,6 +16,12 @@ public sealed record AccountRow
     public int Deleted { get; init; }
     public int SipCredentialsDisabled { get; init; }
 
+    /// <summary>Concurrent calls allowed (<c>accounts.maxchannels</c>); 0 or less: unlimited, as in ASTPP.</summary>
+    public int MaxChannels { get; init; }
+
+    /// <summary>Calls per second allowed (<c>accounts.cps</c>); 0 or less: unlimited.</summary>
+    public int Cps { get; init; }
+
     public bool IsActive => Status == 0 && Deleted == 0;
 }
 

@@ -66,6 +66,9 @@ public sealed partial class EventSocketNode
     // Job-UUIDs whose BACKGROUND_JOB was seen lately: a marker naming one of them is not adopted.
     private readonly Queue<string> _finishedJobs = new();
     private bool _aclPending;
+
+    // Set on each connect and when this instance takes the lease: the switch's mod_hash remotes are checked (Limits).
+    private bool _hashCheckPending;
     private DateTimeOffset _notBefore;
     private EslConnection? _connection;
     private int _authRefusals;
@@ -110,6 +113,20 @@ public sealed partial class EventSocketNode
     }
 
     public string Address => _node.Address;
+
+    /// <summary>What this switch's mod_hash remotes should be now (<see cref="Limits.HashConfAnswers.RemotesToken"/>); empty: none.</summary>
+    public Func<string> HashRemotes { get; init; } = static () => string.Empty;
+
+    /// <summary>Checks the switch's mod_hash remotes against <see cref="HashRemotes"/> (and fixes them) once the node is idle.</summary>
+    public void RequestHashCheck()
+    {
+        lock (_gate)
+        {
+            _hashCheckPending = true;
+        }
+
+        _wake.Writer.TryWrite(true);
+    }
 
     /// <summary>Queues work for this node; returns at once.</summary>
     public void Request(bool reloadAcl, IEnumerable<string> rescanProfiles)
@@ -165,6 +182,7 @@ public sealed partial class EventSocketNode
                 await KeepConnectedAsync(stoppingToken);
                 ExpireJob();
                 await ClearMarkerAsync(stoppingToken);
+                await SyncHashRemotesAsync(stoppingToken);
                 if (CanStartJob())
                 {
                     await StartNextJobAsync(stoppingToken);
@@ -348,6 +366,11 @@ public sealed partial class EventSocketNode
         }
 
         _resyncOnConnect = false;
+        lock (_gate)
+        {
+            _hashCheckPending = true;
+        }
+
         LogConnected(_node.Address, core, resync);
         if (ended is not null)
         {
@@ -618,6 +641,47 @@ public sealed partial class EventSocketNode
         {
             // Unknown whether it started: it counts as running until its result, a switch restart, or JobTimeout.
             RecordError(command, ex);
+        }
+    }
+
+    /// <summary>
+    /// Between jobs only (a rescan fetches hash.conf, and a running reloadacl may hold the XML lock the
+    /// fetch waits on), and only on the lease holder, as every push; the lease's new holder checks again.
+    /// </summary>
+    private async Task SyncHashRemotesAsync(CancellationToken stoppingToken)
+    {
+        lock (_gate)
+        {
+            if (!_hashCheckPending || _connection is not { IsOpen: true } || _job is not null)
+            {
+                return;
+            }
+
+            _hashCheckPending = false;
+        }
+
+        if (!_lease.IsHolder)
+        {
+            return;
+        }
+
+        var connection = _connection;
+        try
+        {
+            var refused = await Limits.HashRemoteSync.RunAsync(
+                (command, token) => _pipeline.ExecuteAsync(static async (state, t) => await state.connection.ApiAsync(state.command, t), (connection, command), token).AsTask(),
+                HashRemotes(), stoppingToken);
+            _pushes.WithLabels(_node.Address, "hash_remote", refused is null ? "ok" : "refused").Inc();
+            if (refused is not null)
+            {
+                RecordError(Limits.HashRemoteSync.Variable, new EslProtocolException(refused));
+            }
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested && IsConnectionFailure(ex))
+        {
+            // Idempotent: checked again on the next connection.
+            _pushes.WithLabels(_node.Address, "hash_remote", "failed").Inc();
+            RecordError(Limits.HashRemoteSync.Variable, ex);
         }
     }
 

@@ -73,6 +73,15 @@ public sealed class EventSocketNodeOptions
     /// <summary>event_socket.conf's <c>password</c>. Never logged.</summary>
     public string Password { get; set; } = string.Empty;
 
+    /// <summary>
+    /// The switch's <c>switchname</c> (switch.conf; by default the machine's host name): what its
+    /// mod_xml_curl sends as <c>hostname</c> in a configuration fetch. hash.conf is answered by it: a
+    /// switch gets every other node as a remote, never itself (see <see cref="Limits.LimitsOptions"/>).
+    /// Empty: the node is still listed for the others (named by its Address), but a switch fetching
+    /// hash.conf cannot be told apart from it, so it gets no remotes.
+    /// </summary>
+    public string SwitchName { get; set; } = string.Empty;
+
     public bool TryGetEndpoint(out string host, out int port)
     {
         host = string.Empty;
@@ -108,6 +117,21 @@ public sealed class EventSocketOptionsValidator : IValidateOptions<EventSocketOp
             }
         }
 
+        for (var i = 0; i < options.Nodes.Count; i++)
+        {
+            // Also hash.conf's remote name and an argument of `hash_remote kill`: one word.
+            if (options.Nodes[i].SwitchName is { Length: > 0 } switchName && !IsSwitchName(switchName))
+            {
+                errors.Add($"EventSocket:Nodes:{i}:SwitchName must be 1-64 characters of A-Z a-z 0-9 . _ -, got '{switchName}'");
+            }
+        }
+
+        if (options.Nodes.Where(static n => n.SwitchName.Length > 0).Select(static n => n.SwitchName).Distinct(StringComparer.OrdinalIgnoreCase).Count()
+            != options.Nodes.Count(static n => n.SwitchName.Length > 0))
+        {
+            errors.Add("EventSocket:Nodes: the same SwitchName is listed twice");
+        }
+
         if (options.MaxReconnectInterval < options.ReconnectInterval)
         {
             errors.Add("EventSocket:MaxReconnectInterval must not be shorter than EventSocket:ReconnectInterval");
@@ -120,4 +144,7 @@ public sealed class EventSocketOptionsValidator : IValidateOptions<EventSocketOp
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    private static bool IsSwitchName(string name) =>
+        name.Length <= 64 && name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using FsDirectory.Cluster;
+using FsDirectory.Limits;
 using FsDirectory.Metrics;
 using FsDirectory.Snapshots;
 using Microsoft.Extensions.Options;
@@ -27,7 +28,7 @@ public sealed partial class EventSocketPublisher : BackgroundService
 
     public EventSocketPublisher(
         SnapshotHolder holder, ServedConfiguration served, PushLease lease, ClusterCoordinator cluster, SnapshotWarmup warmup, FsDirectoryMetrics metrics,
-        IOptions<EventSocketOptions> options, TimeProvider time, ILoggerFactory loggers)
+        IOptions<EventSocketOptions> options, IOptionsMonitor<LimitsOptions> limits, TimeProvider time, ILoggerFactory loggers)
     {
         _warmup = warmup;
         _holder = holder;
@@ -36,7 +37,11 @@ public sealed partial class EventSocketPublisher : BackgroundService
         _cluster = cluster;
         _logger = loggers.CreateLogger<EventSocketPublisher>();
         var nodeLogger = loggers.CreateLogger<EventSocketNode>();
-        Nodes = [.. options.Value.Nodes.Select(n => new EventSocketNode(n, options.Value, lease, metrics.EslPushes, time, nodeLogger))];
+        var all = options.Value.Nodes;
+        Nodes = [.. all.Select(n => new EventSocketNode(n, options.Value, lease, metrics.EslPushes, time, nodeLogger)
+        {
+            HashRemotes = () => HashConfAnswers.RemotesToken(n, all, limits.CurrentValue),
+        })];
         metrics.AddGauge("fsdir_esl_last_reload_seconds",
             "Seconds the last reloadacl took on each node, from bgapi to its BACKGROUND_JOB result (absent until one was seen).",
             "node", () => Nodes.Select(static n => (n.Address, n.LastReloadSeconds)).Where(static r => r.LastReloadSeconds is not null)
@@ -51,7 +56,22 @@ public sealed partial class EventSocketPublisher : BackgroundService
             {
                 _resync = true;
                 _wake.Writer.TryWrite(true);
+
+                // The node list may differ from what the last holder gave the switches (a restart with new EventSocket:Nodes).
+                foreach (var node in Nodes)
+                {
+                    node.RequestHashCheck();
+                }
             };
+
+            // Limits turned on or off, or RemoteInterval changed, without a restart.
+            limits.OnChange(_ =>
+            {
+                foreach (var node in Nodes)
+                {
+                    node.RequestHashCheck();
+                }
+            });
         }
     }
 

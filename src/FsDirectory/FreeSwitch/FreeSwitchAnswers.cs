@@ -1,6 +1,7 @@
 using FsDirectory.Acl;
 using FsDirectory.Directory;
 using FsDirectory.IpAuth;
+using FsDirectory.Limits;
 using FsDirectory.Profiles;
 using FsDirectory.Snapshots;
 using FsDirectory.Xml;
@@ -8,7 +9,7 @@ using FsDirectory.Xml;
 namespace FsDirectory.FreeSwitch;
 
 /// <summary>Routes a fetch to the answer for its section; anything not served is <c>not found</c>.</summary>
-public sealed class FreeSwitchAnswers(DirectoryAnswers directory, DialplanAnswers dialplan, AclConfAnswers acl, SofiaConfAnswers sofia)
+public sealed class FreeSwitchAnswers(DirectoryAnswers directory, DialplanAnswers dialplan, AclConfAnswers acl, SofiaConfAnswers sofia, HashConfAnswers hash)
 {
     public DialplanAnswers Dialplan => dialplan;
 
@@ -24,6 +25,7 @@ public sealed class FreeSwitchAnswers(DirectoryAnswers directory, DialplanAnswer
             {
                 "acl.conf" => acl.Answer(snapshot),
                 "sofia.conf" => sofia.Answer(request, snapshot),
+                HashConfAnswers.ConfigurationName => hash.Answer(request),
                 _ => XmlAnswer.NotFound,
             },
             _ => XmlAnswer.NotFound,

@@ -10,6 +10,7 @@ using FsDirectory.FreeSwitch;
 using FsDirectory.Health;
 using FsDirectory.Https;
 using FsDirectory.IpAuth;
+using FsDirectory.Limits;
 using FsDirectory.Metrics;
 using FsDirectory.Profiles;
 using FsDirectory.Snapshots;
@@ -33,6 +34,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<IValidateOptions<ChangeFeedOptions>, ChangeFeedOptionsValidator>();
         services.AddOptions<AclOptions>().BindConfiguration(AclOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AclOptions>, AclOptionsValidator>();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FreeSwitchAccessOptions>().BindConfiguration(FreeSwitchAccessOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<FreeSwitchAccessOptions>, FreeSwitchAccessOptionsValidator>();
 
@@ -57,6 +59,7 @@ public static class FsDirectoryComposition
         services.AddSingleton<AclConfAnswers>();
         services.AddSingleton<ISnapshotWarmer>(sp => sp.GetRequiredService<AclConfAnswers>());
         services.AddSingleton<SofiaConfAnswers>();
+        services.AddSingleton<HashConfAnswers>();
         services.AddSingleton<FreeSwitchAnswers>();
         services.AddCluster();
         services.AddEventSocketPush();

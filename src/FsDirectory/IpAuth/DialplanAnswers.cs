@@ -1,4 +1,5 @@
 using FsDirectory.FreeSwitch;
+using FsDirectory.Limits;
 using FsDirectory.Metrics;
 using FsDirectory.Proxies;
 using FsDirectory.Snapshots;
@@ -14,7 +15,8 @@ namespace FsDirectory.IpAuth;
 /// is a trusted proxy of the call's profile (and only then).
 /// </summary>
 public sealed partial class DialplanAnswers(
-    IOptionsMonitor<FreeSwitchOptions> options, FsDirectoryMetrics metrics, TimeProvider time, ILogger<DialplanAnswers> logger)
+    IOptionsMonitor<FreeSwitchOptions> options, IOptionsMonitor<LimitsOptions> limits, FsDirectoryMetrics metrics, TimeProvider time,
+    ILogger<DialplanAnswers> logger)
 {
     private readonly LogThrottle _rejectedLines = new(options, time);
     private readonly LogThrottle _untrustedHeaderLines = new(options, time);
@@ -95,6 +97,12 @@ public sealed partial class DialplanAnswers(
             // Both are parsed addresses written canonically: nothing caller-controlled reaches the data as sent.
             Set(xml, "fsdir_proxy", decision.Source!.Value.ToString());
             Set(xml, "fsdir_source_ip", decision.Matched!.Value.ToString());
+        }
+
+        var limitOptions = limits.CurrentValue;
+        if (limitOptions.Enabled && CallLimits.Of(snapshot, rule.AccountId).Write(xml, limitOptions))
+        {
+            metrics.LimitedDialplanAnswers.Inc();
         }
 
         xml.Start("action").Attr("application", "transfer").Attr("data", $"{decision.Number} XML {decision.Context}").Close();

@@ -37,6 +37,8 @@ public sealed class FsDirectoryMetrics
             "Dialplan fetches from a trusted proxy carrying X-AUTH-IP more than once (sofia names the copies X-AUTH-IP-1, -2, ...): refused, since the caller could have put any address first (a proxy that appends its header without removing the caller's).");
         UnreadDialplanRefused = factory.CreateCounter("fsdir_dialplan_unread_refused_total",
             "Dialplan fetches that could not be read whole (too many fields, too large, a field twice) from a profile in dialplan mode (or one not read), answered with respond 403 instead of a status the switch would fall back to its static dialplan on.");
+        LimitedDialplanAnswers = factory.CreateCounter("fsdir_dialplan_limited_answers_total",
+            "Dialplan answers (IP-authenticated calls) that carried account or reseller call limits (Limits:Enabled).");
         Rebuilds = factory.CreateCounter("fsdir_snapshot_rebuilds_total",
             "Snapshots built from whole tables instead of applied row changes, by reason (startup, feed_trimmed, feed_stalled, bulk, default_profile, self_check, checksum, ...).",
             new CounterConfiguration { LabelNames = ["reason"] });
@@ -91,6 +93,9 @@ public sealed class FsDirectoryMetrics
     public Counter ClientCertificateRefusals { get; }
 
     public Counter UnreadDialplanRefused { get; }
+
+    /// <summary>Dialplan answers that applied at least one <c>limit</c>.</summary>
+    public Counter LimitedDialplanAnswers { get; }
 
     /// <summary>A gauge read at scrape time, for a feature that owns the value (so it never drifts from it).</summary>
     public void AddGauge(string name, string help, Func<double> read)

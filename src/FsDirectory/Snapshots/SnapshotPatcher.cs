@@ -77,9 +77,15 @@ public sealed class SnapshotPatcher(TimeProvider time)
             foreach (var id in accountIds)
             {
                 var row = rows.GetValueOrDefault(id);
-                if (!Equals(accounts.Find(id), row))
+                var old = accounts.Find(id);
+                if (!Equals(old, row))
                 {
-                    changedAccounts.Add(id);
+                    // A limit is read from the account row on each call: no rule or device depends on it.
+                    if (old is null || row is null || old != row with { MaxChannels = old.MaxChannels, Cps = old.Cps })
+                    {
+                        changedAccounts.Add(id);
+                    }
+
                     builder.Set(id, row);
                 }
             }
