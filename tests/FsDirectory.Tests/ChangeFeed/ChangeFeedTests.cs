@@ -71,6 +71,36 @@ public sealed class ChangeFeedTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_accounts_balance_update_leaves_no_feed_row_and_neither_rebuilds_nor_patches_the_snapshot()
+    {
+        // ASTPP's column (sql/schema.sql keeps only what the service reads): written on every call.
+        await _database.ExecuteAsync("ALTER TABLE accounts ADD COLUMN IF NOT EXISTS balance decimal(20,5) NOT NULL DEFAULT '0.00000'");
+        await using var server = await FsDirectoryServer.StartAsync(_database.ConnectionString);
+        var metrics = server.Services.GetRequiredService<FsDirectoryMetrics>();
+        var (rebuilds, applied, version) = (AllRebuilds(server), metrics.FeedRowsApplied.Value, server.Snapshot!.Version);
+        var feed = await _database.ScalarAsync<long>("SELECT COUNT(*) FROM fsdir_change_feed");
+
+        await _database.ExecuteAsync("UPDATE accounts SET balance = balance - 0.0125 WHERE id IN (1, 2, 3)");
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        Assert.Equal(feed, await _database.ScalarAsync<long>("SELECT COUNT(*) FROM fsdir_change_feed"));
+        Assert.Equal(rebuilds, AllRebuilds(server));
+        Assert.Equal(applied, metrics.FeedRowsApplied.Value);
+        Assert.Equal(version, server.Snapshot!.Version);
+    }
+
+    [Fact]
+    public async Task The_call_limit_columns_are_read_so_an_edit_of_one_leaves_a_feed_row()
+    {
+        var before = await _database.ScalarAsync<long>("SELECT COUNT(*) FROM fsdir_change_feed WHERE table_name = 'accounts' AND row_id = 2");
+
+        await _database.ExecuteAsync("UPDATE accounts SET maxchannels = maxchannels + 1 WHERE id = 2");
+        await _database.ExecuteAsync("UPDATE accounts SET cps = cps + 1 WHERE id = 2");
+
+        Assert.Equal(before + 2, await _database.ScalarAsync<long>("SELECT COUNT(*) FROM fsdir_change_feed WHERE table_name = 'accounts' AND row_id = 2"));
+    }
+
+    [Fact]
     public async Task An_edit_is_applied_as_a_row_change_without_rebuilding_the_snapshot()
     {
         await using var server = await FsDirectoryServer.StartAsync(_database.ConnectionString);
