@@ -3,6 +3,7 @@ using FsDirectory.Acl;
 using FsDirectory.ChangeFeed;
 using FsDirectory.FreeSwitch;
 using FsDirectory.IpAuth;
+using FsDirectory.Limits;
 using FsDirectory.Metrics;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -83,13 +84,22 @@ public class DialplanAnswerBenchmarks
     private FreeSwitchRequest _hit = null!;
     private FreeSwitchRequest _proxied = null!;
     private FreeSwitchRequest _miss = null!;
+    private Snapshot _limitedSnapshot = null!;
+    private DialplanAnswers _limitedAnswers = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _snapshot = Fixtures.Snapshot(100_000, devices: 0);
-        _answers = new DialplanAnswers(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()),
-            new FsDirectoryMetrics(new SnapshotHolder(), new ReloadStatus(), TimeProvider.System), TimeProvider.System, NullLogger<DialplanAnswers>.Instance);
+        _answers = Answers(new LimitsOptions());
+
+        // The same rules, every account with both limits and a reseller (account 1) with both: four limits a call.
+        var rows = BenchData.Rows(BenchData.Rules(100_000, RuleFamily.Mixed), devices: 0);
+        _limitedSnapshot = new SnapshotBuilder(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()), TimeProvider.System).Build(rows with
+        {
+            Accounts = [.. rows.Accounts.Select(static a => a.Id == 1 ? a with { MaxChannels = 100, Cps = 20 } : a with { MaxChannels = 10, Cps = 5, ResellerId = 1 })],
+        }, 1);
+        _limitedAnswers = Answers(new LimitsOptions { Enabled = true });
         var rule = _snapshot.UsableRules.First(r => r.Prefix.Length > 0 && r.Network.IsV4);
         _hit = Fixtures.Dialplan(new IpAddressKey(rule.Network.Bits, true).ToString(), rule.Prefix + BenchData.Tail);
         _proxied = Fixtures.Dialplan(BenchData.Proxy, rule.Prefix + BenchData.Tail, xAuthIp: new IpAddressKey(rule.Network.Bits, true).ToString());
@@ -99,7 +109,21 @@ public class DialplanAnswerBenchmarks
         {
             throw new InvalidOperationException("benchmark requests do not hit and miss as intended");
         }
+
+        var limited = System.Text.Encoding.UTF8.GetString(_limitedAnswers.Answer(_hit, _limitedSnapshot).Body.Span);
+        if (limited.Split("application=\"limit\"").Length != 5)
+        {
+            throw new InvalidOperationException("the limited answer does not carry four limits: " + limited);
+        }
     }
+
+    private static DialplanAnswers Answers(LimitsOptions limits) =>
+        new(new FixedOptions<FreeSwitchOptions>(new FreeSwitchOptions()), new FixedOptions<LimitsOptions>(limits),
+            new FsDirectoryMetrics(new SnapshotHolder(), new ReloadStatus(), TimeProvider.System), TimeProvider.System, NullLogger<DialplanAnswers>.Instance);
+
+    /// <summary>The same call as <see cref="Dialplan_hit_with_prefix"/>, with Limits:Enabled and account and reseller limits (four limit actions).</summary>
+    [Benchmark]
+    public int Dialplan_hit_with_limits() => _limitedAnswers.Answer(_hit, _limitedSnapshot).Body.Length;
 
     [Benchmark]
     public int Dialplan_hit_with_prefix() => _answers.Answer(_hit, _snapshot).Body.Length;

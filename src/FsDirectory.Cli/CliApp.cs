@@ -23,7 +23,9 @@ public static class CliApp
           enable ID...              set status 0 (all or none)
           disable ID...             set status 1 (all or none)
           resolve IP NUMBER [PROFILE] [--via PROXY]
-                                    why a call from IP (relayed by PROXY with X-AUTH-IP: IP) is accepted or refused
+                                    why a call from IP (relayed by PROXY with X-AUTH-IP: IP) is accepted or refused, and its call limits
+          limits                    account call limits (maxchannels, cps): on or off, and how many accounts and resellers
+                                    they limit, to what (a histogram and the lowest limits)
           problems                  unusable, tied and shadowed rules
           import FILE.csv           create every line or none (header: name,ip,accountId[,prefix,sipProfileId,context,status,resellerId,id])
           export [FILE.csv]         all visible rules as CSV (stdout without FILE); import takes it back (its ids are ignored)
@@ -125,6 +127,7 @@ public static class CliApp
                 "enable" => await RuleCommands.IdsAsync(client, "/api/ip-settings/status", operands, 0, stdout, stderr),
                 "disable" => await RuleCommands.IdsAsync(client, "/api/ip-settings/status", operands, 1, stdout, stderr),
                 "resolve" => await ResolveCommand.ResolveAsync(client, operands, stdout, stderr),
+                "limits" => await LimitsCommand.LimitsAsync(client, operands, stdout, stderr),
                 "problems" => await RuleCommands.ProblemsAsync(client, stdout, stderr),
                 "import" when operands.Count == 1 => await ImportExportCommands.ImportAsync(client, operands[0], stdout, stderr),
                 "export" when operands.Count <= 1 => await ImportExportCommands.ExportAsync(client, operands.FirstOrDefault(), stdout, stderr),

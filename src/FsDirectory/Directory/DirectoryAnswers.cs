@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Limits;
 using FsDirectory.Snapshots;
 using FsDirectory.Xml;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,8 @@ using Microsoft.Extensions.Options;
 namespace FsDirectory.Directory;
 
 /// <summary>Device authentication: the directory user for a REGISTER or INVITE digest challenge.</summary>
-public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> options, TimeProvider time, ILogger<DirectoryAnswers> logger)
+public sealed partial class DirectoryAnswers(
+    IOptionsMonitor<FreeSwitchOptions> options, IOptionsMonitor<LimitsOptions> limits, TimeProvider time, ILogger<DirectoryAnswers> logger)
 {
     private readonly LogThrottle _unknownDeviceLines = new(options, time);
 
@@ -45,7 +47,7 @@ public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> 
         }
         else
         {
-            WriteUser(xml, device, domain, options.CurrentValue);
+            WriteUser(xml, device, domain, options.CurrentValue, snapshot, limits.CurrentValue);
             // Counted in /metrics; a line per registration is for debugging only (see DialplanAnswers).
             if (logger.IsEnabled(LogLevel.Debug))
             {
@@ -57,7 +59,7 @@ public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> 
         return new XmlAnswer(xml.WrittenMemory, device.CredentialsDisabled ? "rejected" : "answered");
     }
 
-    private static void WriteUser(FsXmlWriter xml, Device device, string domain, FreeSwitchOptions options)
+    private static void WriteUser(FsXmlWriter xml, Device device, string domain, FreeSwitchOptions options, Snapshot snapshot, LimitsOptions limits)
     {
         xml.Start("params").Open();
         if (device.Password is null)
@@ -90,6 +92,12 @@ public sealed partial class DirectoryAnswers(IOptionsMonitor<FreeSwitchOptions> 
         xml.Start("variable").Attr("name", "fsdir_auth").Attr("value", "device").Close();
         xml.Start("variable").Attr("name", "fsdir_account_id").Attr("value", device.AccountId).Close();
         xml.Start("variable").Attr("name", "fsdir_reseller_id").Attr("value", device.ResellerId).Close();
+        if (limits.Enabled)
+        {
+            // Applied by the operator's static dialplan (freeswitch-conf/dialplan/fsdir_limits.xml) as the dialplan answer applies them.
+            CallLimits.Of(snapshot, device.AccountId).WriteVariables(xml, limits);
+        }
+
         xml.End("variables");
     }
 

@@ -76,6 +76,7 @@ public static class FsDirectoryComposition
         app.MapFreeSwitch();
         app.MapIpAuthApi();
         app.MapStatus();
+        app.MapLimits();
         app.MapAdmin();
         app.MapTrustedProxies();
         app.MapAdminConsole();

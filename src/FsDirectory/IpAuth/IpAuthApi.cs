@@ -1,7 +1,9 @@
 using FsDirectory.Admin;
 using FsDirectory.FreeSwitch;
+using FsDirectory.Limits;
 using FsDirectory.Proxies;
 using FsDirectory.Snapshots;
+using Microsoft.Extensions.Options;
 
 namespace FsDirectory.IpAuth;
 
@@ -17,7 +19,8 @@ public static class IpAuthApi
 
     /// <param name="ip">The caller's address: the call's source, or with <paramref name="via"/> the X-AUTH-IP the proxy adds.</param>
     /// <param name="via">The address the call reaches the switch from when it is relayed by a SIP proxy.</param>
-    public static IResult Resolve(string? ip, string? number, string? profile, string? via, AdminCaller caller, AdminAccess access, SnapshotHolder snapshots)
+    public static IResult Resolve(
+        string? ip, string? number, string? profile, string? via, AdminCaller caller, AdminAccess access, SnapshotHolder snapshots, IOptionsMonitor<LimitsOptions> limits)
     {
         if (snapshots.Current is not { } snapshot)
         {
@@ -30,7 +33,7 @@ public static class IpAuthApi
         }
 
         // Without keys the endpoint is loopback-only and unscoped.
-        return Results.Ok(Explain(snapshot, ip, number, profile, via, access.Enabled ? caller : null));
+        return Results.Ok(Explain(snapshot, ip, number, profile, via, access.Enabled ? caller : null, limits.CurrentValue));
     }
 
     /// <summary>
@@ -40,7 +43,7 @@ public static class IpAuthApi
     /// cannot see", without its number, context or prefix. Nor does it see the operator's proxy list.
     /// A null caller sees everything.
     /// </summary>
-    public static ResolveResponse Explain(Snapshot snapshot, string ip, string number, string? profile, string? via, AdminCaller? caller)
+    public static ResolveResponse Explain(Snapshot snapshot, string ip, string number, string? profile, string? via, AdminCaller? caller, LimitsOptions? limits = null)
     {
         profile = string.IsNullOrEmpty(profile) ? null : profile;
         var relayed = !string.IsNullOrWhiteSpace(via);
@@ -64,6 +67,7 @@ public static class IpAuthApi
             operatorView && decision.Proxy is { } proxy ? ProxyView.From(proxy) : null)
         {
             RuleHidden = hidden,
+            Limits = decision.Accepted && !hidden && limits is not null ? CallLimitsView.Of(snapshot, decision.Rule!.AccountId, limits) : null,
         };
     }
 
@@ -105,6 +109,9 @@ public sealed record ResolveResponse(
 {
     /// <summary>The call is decided by a rule the caller may not see: <see cref="Rule"/>, <see cref="Number"/> and <see cref="Context"/> are left out.</summary>
     public bool RuleHidden { get; init; }
+
+    /// <summary>The account and reseller limits the call gets (Limits); null when it is refused or its rule is hidden.</summary>
+    public CallLimitsView? Limits { get; init; }
 }
 
 public sealed record RuleView(int Id, string Name, int AccountId, string AccountCode, string Prefix, string Network, string? Profile, string Context)

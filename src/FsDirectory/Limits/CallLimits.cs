@@ -41,35 +41,24 @@ public readonly record struct CallLimits(int AccountId, int AccountChannels, int
             resellerId, Math.Max(0, reseller?.MaxChannels ?? 0), Math.Max(0, reseller?.Cps ?? 0));
     }
 
-    public static string Resource(int accountId) => "account_" + accountId.ToString(CultureInfo.InvariantCulture);
-
     /// <summary>
     /// The <c>limit</c> applications' data in the order the answer runs them: the account's, then the
     /// reseller's; concurrent calls before the rate (a refused rate check still counts, mod_hash
     /// increments the rate on every check). Empty when nothing is limited.
     /// </summary>
-    public IEnumerable<string> Actions(LimitsOptions options)
+    public IReadOnlyList<string> Actions(LimitsOptions options)
     {
-        var cause = "!" + options.HangupCause;
-        if (AccountChannels > 0)
+        var actions = new List<string>(4);
+        Span<char> data = stackalloc char[MaxData];
+        for (var i = 0; i < 4; i++)
         {
-            yield return Channels(options.Backend, AccountId, AccountChannels, cause);
+            if (Format(i, data, options) is > 0 and var length)
+            {
+                actions.Add(new string(data[..length]));
+            }
         }
 
-        if (AccountCps > 0)
-        {
-            yield return Rate(AccountId, AccountCps, cause);
-        }
-
-        if (ResellerId > 0 && ResellerChannels > 0)
-        {
-            yield return Channels(options.Backend, ResellerId, ResellerChannels, cause);
-        }
-
-        if (ResellerId > 0 && ResellerCps > 0)
-        {
-            yield return Rate(ResellerId, ResellerCps, cause);
-        }
+        return actions;
     }
 
     /// <summary>
@@ -85,20 +74,77 @@ public readonly record struct CallLimits(int AccountId, int AccountChannels, int
             return false;
         }
 
+        // On every limited call: formatted in place, without the strings Actions makes for the explain endpoint.
         xml.Start("action").Attr("application", "set").Attr("data", "limit_ignore_transfer=true").Close();
-        foreach (var data in Actions(options))
+        Span<char> data = stackalloc char[MaxData];
+        for (var i = 0; i < 4; i++)
         {
-            xml.Start("action").Attr("application", "limit").Attr("data", data).Close();
+            if (Format(i, data, options) is > 0 and var length)
+            {
+                xml.Start("action").Attr("application", "limit").Attr("data", data[..length]).Close();
+            }
         }
 
         return true;
     }
 
-    // `limit <backend> <realm> <resource> <max> !<cause>` (mod_dptools: a max without /interval counts concurrent calls).
-    private static string Channels(string backend, int accountId, int max, string cause) =>
-        string.Create(CultureInfo.InvariantCulture, $"{backend} {ChannelsRealm} account_{accountId} {max} {cause}");
+    /// <summary>
+    /// The limits as directory user variables, for a digest-authenticated call that the operator's
+    /// static dialplan routes (freeswitch-conf/dialplan/fsdir_limits.xml applies them): only those
+    /// above 0, and nothing when nothing is limited. Names start with <c>fsdir_</c>, which a device's
+    /// own dir_vars can never set.
+    /// </summary>
+    public void WriteVariables(FsXmlWriter xml, LimitsOptions options)
+    {
+        if (!Any)
+        {
+            return;
+        }
 
-    // `limit hash <realm> <resource> <max>/1 !<cause>`: at most max calls started in any one second.
-    private static string Rate(int accountId, int max, string cause) =>
-        string.Create(CultureInfo.InvariantCulture, $"hash {CpsRealm} account_{accountId} {max}/1 {cause}");
+        Variable(xml, "fsdir_limits", "true");
+        Variable(xml, "fsdir_limit_backend", options.Backend);
+        Variable(xml, "fsdir_limit_cause", options.HangupCause);
+        Number(xml, "fsdir_limit_channels", AccountChannels);
+        Number(xml, "fsdir_limit_cps", AccountCps);
+        if (ResellerId > 0)
+        {
+            Number(xml, "fsdir_limit_reseller_id", ResellerChannels > 0 || ResellerCps > 0 ? ResellerId : 0);
+            Number(xml, "fsdir_limit_reseller_channels", ResellerChannels);
+            Number(xml, "fsdir_limit_reseller_cps", ResellerCps);
+        }
+
+        static void Variable(FsXmlWriter xml, string name, string value) => xml.Start("variable").Attr("name", name).Attr("value", value).Close();
+
+        static void Number(FsXmlWriter xml, string name, int value)
+        {
+            if (value > 0)
+            {
+                xml.Start("variable").Attr("name", name).Attr("value", value).Close();
+            }
+        }
+    }
+
+    // The longest data: a 64-character cause (validated at start-up) and 10-digit numbers.
+    private const int MaxData = 256;
+
+    /// <summary>
+    /// The data of limit <paramref name="index"/> (account channels, account rate, reseller channels,
+    /// reseller rate) into <paramref name="data"/>; its length, or 0 when that one is unlimited.
+    /// Channels: <c>limit &lt;backend&gt; &lt;realm&gt; &lt;resource&gt; &lt;max&gt; !&lt;cause&gt;</c> (a max without
+    /// /interval counts concurrent calls). Rate: <c>limit hash &lt;realm&gt; &lt;resource&gt; &lt;max&gt;/1 !&lt;cause&gt;</c>,
+    /// at most max calls started in any one second.
+    /// </summary>
+    private int Format(int index, Span<char> data, LimitsOptions options)
+    {
+        var (id, max) = index < 2 ? (AccountId, index == 0 ? AccountChannels : AccountCps) : (ResellerId, index == 2 ? ResellerChannels : ResellerCps);
+        if (id <= 0 || max <= 0)
+        {
+            return 0;
+        }
+
+        var written = index % 2 == 0
+            ? data.TryWrite(CultureInfo.InvariantCulture, $"{options.Backend} {ChannelsRealm} account_{id} {max} !{options.HangupCause}", out var length)
+            : data.TryWrite(CultureInfo.InvariantCulture, $"hash {CpsRealm} account_{id} {max}/1 !{options.HangupCause}", out length);
+        return written ? length : throw new InvalidOperationException("limit data longer than " + MaxData);
+    }
 }

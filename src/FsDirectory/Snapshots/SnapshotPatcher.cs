@@ -213,7 +213,7 @@ public sealed class SnapshotPatcher(TimeProvider time)
 
         // acl.conf depends on the rules' networks and profiles, on the list (profile) names and modes (a
         // profile in dialplan mode has no list) and on the trusted proxies; sofia.conf on the profiles;
-        // anything else (digests of both) on everything.
+        // the limits preview on the accounts; anything else (digests of both) on everything.
         var sameProfiles = ReferenceEquals(changes.Profiles, current.ProfileState);
         var sameAcl = ReferenceEquals(acl, current.AclInputs)
             && (sameProfiles || (current.Profiles.Select(static p => (p.Name, p.Mode)).SequenceEqual(changes.Profiles.Profiles.Select(static p => (p.Name, p.Mode)))
@@ -221,6 +221,7 @@ public sealed class SnapshotPatcher(TimeProvider time)
         snapshot.InheritAnswers(current, key =>
             key.StartsWith("acl.conf", StringComparison.Ordinal) ? sameAcl
             : key.StartsWith("sofia.conf", StringComparison.Ordinal) ? sameProfiles
+            : key.StartsWith("limits#", StringComparison.Ordinal) ? ReferenceEquals(changes.Accounts, current.Accounts)
             : sameAcl && sameProfiles);
         return new PatchResult(snapshot, null, null, null, rulesChanged, devicesChanged, newProblems);
     }

@@ -3,8 +3,10 @@ using FsDirectory.Admin;
 using FsDirectory.Cluster;
 using FsDirectory.Database;
 using FsDirectory.EventSocket;
+using FsDirectory.Limits;
 using FsDirectory.Profiles;
 using FsDirectory.Snapshots;
+using Microsoft.Extensions.Options;
 
 namespace FsDirectory.Status;
 
@@ -14,13 +16,14 @@ public static class StatusApi
     public static RouteGroupBuilder MapStatus(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/status").WithTags("Status");
-        group.MapGet("/", GetStatus).AddEndpointFilter(AdminAccess.RequireKeyOrLoopback);
+        group.MapGet("/", GetStatusHandler).AddEndpointFilter(AdminAccess.RequireKeyOrLoopback);
         return group;
     }
 
+    /// <param name="caller">Scopes the limits preview (a reseller key sees its own customers); null: everything.</param>
     public static IResult GetStatus(
         SnapshotHolder snapshots, ReloadStatus reload, DatabaseConnector database, EventSocketPublisher publisher, ClusterCoordinator cluster, TimeProvider time,
-        AclConfAnswers acl)
+        AclConfAnswers acl, IOptionsMonitor<LimitsOptions> limits, AdminCaller? caller)
     {
         var snapshot = snapshots.Current;
         return Results.Ok(new StatusResponse(
@@ -39,8 +42,16 @@ public static class StatusApi
             new EventSocketStatus(publisher.IsPushing, [.. publisher.Nodes.Select(static n => n.Status())]),
             cluster.Status(),
             snapshot is null ? [] : [.. snapshot.Profiles.Select(static p => new SipProfileStatus(p.Id, p.Name, p.Mode.ToText(), p.ServesCustomerAcl))],
-            acl.Guard));
+            acl.Guard)
+        {
+            Limits = snapshot is null ? null : LimitsApi.Preview(snapshot, limits.CurrentValue, caller),
+        });
     }
+
+    private static IResult GetStatusHandler(
+        SnapshotHolder snapshots, ReloadStatus reload, DatabaseConnector database, EventSocketPublisher publisher, ClusterCoordinator cluster, TimeProvider time,
+        AclConfAnswers acl, IOptionsMonitor<LimitsOptions> limits, AdminCaller caller, AdminAccess access) =>
+        GetStatus(snapshots, reload, database, publisher, cluster, time, acl, limits, access.Enabled ? caller : null);
 }
 
 public sealed record StatusResponse(
@@ -59,7 +70,11 @@ public sealed record StatusResponse(
     EventSocketStatus EventSocket,
     ClusterStatus Cluster,
     IReadOnlyList<SipProfileStatus> SipProfiles,
-    AclConfGuard? AclConf);
+    AclConfGuard? AclConf)
+{
+    /// <summary>Account call limits: whether they are on, and whom they would limit, and to what (null before the first snapshot).</summary>
+    public LimitsPreview? Limits { get; init; }
+}
 
 /// <summary>
 /// A served profile and how its IP-authenticated calls get in: <see cref="IpAuthMode"/> <c>acl</c> (its

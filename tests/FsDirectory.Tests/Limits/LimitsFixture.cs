@@ -33,7 +33,14 @@ public sealed class LimitsFixture : DemoServerFixture
           (142, 'Reseller only', '192.0.2.142', 42, 50, 0, 0, '', 'default', 0),
           (143, 'Both',          '192.0.2.143', 43, 50, 0, 0, '', 'default', 0),
           (144, 'Cps only',      '192.0.2.144', 44, 0,  0, 0, '', 'default', 0);
+        INSERT INTO sip_devices (id, username, sip_profile_id, reseller_id, accountid, dir_params, dir_vars, status) VALUES
+          (40, '4001', 1, 0,  40, '{"password":"NoLimits-4001-secret"}', '{}', 0),
+          (43, '4301', 1, 50, 43, '{"password":"Both-4301-secret"}', '{"fsdir_limit_channels":"999"}', 0);
         """);
+
+    /// <summary>The real capture of a REGISTER's directory fetch, for <paramref name="user"/>.</summary>
+    public static FreeSwitchForm Register(string user) =>
+        FreeSwitchForm.Load("directory-sip_auth-register").With("user", user).With("sip_auth_username", user);
 
     /// <summary>The real capture of an ACL-authed INVITE, re-addressed to <paramref name="source"/> on the demo profile.</summary>
     public static FreeSwitchForm Call(string source, string number = "12066418000") =>

@@ -1,12 +1,14 @@
 using FsDirectory.Admin;
 using FsDirectory.IpAuth;
+using FsDirectory.Limits;
 using FsDirectory.Snapshots;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace FsDirectory.AdminConsole.Pages;
 
 /// <summary>"Test a call": the decision /freeswitch would make for a source address, number and profile (GET /api/ip-auth/resolve).</summary>
-public sealed class TestCallModel(SnapshotHolder snapshots, DefaultSipProfileService profiles) : ConsolePageModel
+public sealed class TestCallModel(SnapshotHolder snapshots, DefaultSipProfileService profiles, IOptionsMonitor<LimitsOptions> limits) : ConsolePageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? Ip { get; set; }
@@ -42,6 +44,6 @@ public sealed class TestCallModel(SnapshotHolder snapshots, DefaultSipProfileSer
             return;
         }
 
-        Result = IpAuthApi.Explain(snapshot, Ip.Trim(), Number, Profile, via: null, Caller);
+        Result = IpAuthApi.Explain(snapshot, Ip.Trim(), Number, Profile, via: null, Caller, limits.CurrentValue);
     }
 }
