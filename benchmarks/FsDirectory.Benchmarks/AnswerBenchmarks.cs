@@ -85,6 +85,10 @@ public class DialplanAnswerBenchmarks
     private FreeSwitchRequest _proxied = null!;
     private FreeSwitchRequest _miss = null!;
     private Snapshot _limitedSnapshot = null!;
+
+    public Snapshot LimitedSnapshot => _limitedSnapshot;
+
+    public int Disabled_on_limited_snapshot() => _answers.Answer(_hit, _limitedSnapshot).Body.Length;
     private DialplanAnswers _limitedAnswers = null!;
 
     [GlobalSetup]

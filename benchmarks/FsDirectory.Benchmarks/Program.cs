@@ -8,7 +8,8 @@ using FsDirectory.Benchmarks.EndToEnd;
 // `e2e ...`: the end-to-end run behind `make bench`; `console ...`: the admin console's pages behind
 // `make bench-console`; `memory ...`: the live-data profile behind `make bench-memory`; `soak ...`:
 // what each edit at a million rules allocates and leaves to the GC (MemorySoak); `acl-size ...`: acl.conf's
-// bytes, elements, memory and build time (AclSizeReport). Anything else goes to BenchmarkDotNet.
+// bytes, elements, memory and build time (AclSizeReport); `limits-ratio ...`: the dialplan answer with and without
+// call limits, interleaved (LimitsRatio). Anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "e2e")
 {
     return await EndToEndBenchmark.RunAsync(args[1..]);
@@ -27,6 +28,11 @@ if (args.Length > 0 && args[0] == "soak")
 if (args.Length > 0 && args[0] == "acl-size")
 {
     return FsDirectory.Benchmarks.AclSizeReport.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "limits-ratio")
+{
+    return FsDirectory.Benchmarks.LimitsRatio.Run(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "memory")

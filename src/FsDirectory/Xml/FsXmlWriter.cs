@@ -69,17 +69,6 @@ public sealed class FsXmlWriter
         return this;
     }
 
-    /// <summary>A value formatted into a caller's buffer (no intermediate string), escaped as <see cref="Attr(string, string?, Dollar)"/> does.</summary>
-    public FsXmlWriter Attr(string name, ReadOnlySpan<char> value)
-    {
-        Byte((byte)' ');
-        Ascii(name);
-        Raw("=\""u8);
-        Escaped(value, Dollar.Literal);
-        Byte((byte)'"');
-        return this;
-    }
-
     /// <summary>A number, address or other formattable value, written without an intermediate string.</summary>
     public FsXmlWriter Attr<T>(string name, T value)
         where T : ISpanFormattable
