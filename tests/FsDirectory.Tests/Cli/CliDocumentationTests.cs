@@ -40,7 +40,7 @@ public sealed partial class CliDocumentationTests
     public void The_help_lists_every_command_the_cli_runs()
     {
         Assert.Equal(
-            ["list", "add", "delete", "enable", "disable", "resolve", "problems", "import", "export", "proxy list", "proxy add", "proxy delete",
+            ["list", "add", "delete", "enable", "disable", "resolve", "limits", "problems", "import", "export", "proxy list", "proxy add", "proxy delete",
              "accounts", "ip-only", "default-profile", "default-profile preview", "default-profile set", "help"],
             Commands());
         Assert.Contains("--config", Options());
