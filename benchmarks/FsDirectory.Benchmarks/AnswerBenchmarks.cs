@@ -86,8 +86,7 @@ public class DialplanAnswerBenchmarks
     private FreeSwitchRequest _miss = null!;
     private Snapshot _limitedSnapshot = null!;
 
-    public Snapshot LimitedSnapshot => _limitedSnapshot;
-
+    /// <summary>The call of <see cref="Dialplan_hit_with_limits"/> with Limits:Enabled false (the same snapshot): for LimitsRatio.</summary>
     public int Disabled_on_limited_snapshot() => _answers.Answer(_hit, _limitedSnapshot).Body.Length;
     private DialplanAnswers _limitedAnswers = null!;
 

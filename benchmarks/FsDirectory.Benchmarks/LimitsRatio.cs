@@ -69,26 +69,6 @@ public static class LimitsRatio
             ratios.Add(b / a);
         }
 
-        if (Environment.GetEnvironmentVariable("FSDIR_LIMITS_PARTS") is not null)
-        {
-            var snapshot = bench.LimitedSnapshot;
-            var options = new FsDirectory.Limits.LimitsOptions { Enabled = true };
-            var accountId = snapshot.Accounts.Entries.Skip(5).First().Key;
-            Console.WriteLine($"Of: {Time(() => FsDirectory.Limits.CallLimits.Of(snapshot, accountId).AccountChannels, calls):F3} us");
-            var limits = FsDirectory.Limits.CallLimits.Of(snapshot, accountId);
-            for (var warm = Stopwatch.StartNew(); warm.Elapsed < TimeSpan.FromSeconds(2);)
-            {
-                Time(() => FsDirectory.Limits.CallLimits.Of(snapshot, accountId).AccountChannels, calls);
-                Time(() => { var x = new FsDirectory.Xml.FsXmlWriter(2048); limits.Write(x, options); return x.WrittenMemory.Length; }, calls);
-            }
-
-            Console.WriteLine($"Write: {Time(() => { var x = new FsDirectory.Xml.FsXmlWriter(2048); limits.Write(x, options); return x.WrittenMemory.Length; }, calls):F3} us");
-            var counter = new FsDirectory.Metrics.FsDirectoryMetrics(new SnapshotHolder(), new ReloadStatus(), TimeProvider.System).LimitedDialplanAnswers;
-            Console.WriteLine($"Counter: {Time(() => { counter.Inc(); return 1; }, calls):F3} us");
-            Console.WriteLine($"Disabled on the limited snapshot: {Time(bench.Disabled_on_limited_snapshot, calls):F3} us, on the plain one {Time(without, calls):F3} us");
-            Console.WriteLine($"Empty writer: {Time(() => new FsDirectory.Xml.FsXmlWriter(2048).WrittenMemory.Length, calls):F3} us");
-        }
-
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"dialplan answer, {rounds} rounds of {calls} calls each: without limits median {Median(plain):F3} us, with 4 limits {Median(limited):F3} us; "
             + $"median same-round ratio {Median(ratios):F3} (min {ratios.Min():F3}, max {ratios.Max():F3})"));

@@ -24,8 +24,6 @@ public readonly record struct CallLimits(int AccountId, int AccountChannels, int
     /// <summary>Realm of the calls-per-second counters (ASTPP: <c>CPS_&lt;number&gt; CPS_user_&lt;number&gt;</c>).</summary>
     public const string CpsRealm = "fsdir_cps";
 
-    public static CallLimits None => default;
-
     public bool Any => AccountChannels > 0 || AccountCps > 0 || (ResellerId > 0 && (ResellerChannels > 0 || ResellerCps > 0));
 
     /// <summary>The limits of <paramref name="accountId"/> and of its reseller, as the snapshot has them.</summary>
@@ -44,8 +42,8 @@ public readonly record struct CallLimits(int AccountId, int AccountChannels, int
 
     /// <summary>
     /// The <c>limit</c> applications' data in the order the answer runs them: the account's, then the
-    /// reseller's; concurrent calls before the rate (a refused rate check still counts, mod_hash
-    /// increments the rate on every check). Empty when nothing is limited.
+    /// reseller's; concurrent calls before the rate: mod_hash counts every rate check, so a call refused
+    /// for its channels is then not also counted against the rate. Empty when nothing is limited.
     /// </summary>
     public IReadOnlyList<string> Actions(LimitsOptions options)
     {
