@@ -4,6 +4,7 @@ using FsDirectory.Cli;
 using FsDirectory.IpAuth;
 using FsDirectory.Limits;
 using FsDirectory.Status;
+using FsDirectory.Tests.AdminConsole;
 using FsDirectory.Tests.Infrastructure;
 
 namespace FsDirectory.Tests.Limits;
@@ -141,6 +142,24 @@ public sealed class LimitsPreviewTests : IAsyncLifetime
             ["hash fsdir_channels account_100 4 !SWITCH_CONGESTION", "hash fsdir_cps account_100 3/1 !SWITCH_CONGESTION", "hash fsdir_channels account_50 60 !SWITCH_CONGESTION"],
             limits.Actions);
         Assert.Null((await GetAsync<ResolveResponse>("/api/ip-auth/resolve?ip=192.0.2.251&number=12066418000", OperatorKey)).Limits);
+    }
+
+    [Fact]
+    public async Task The_console_shows_the_preview_on_the_status_page_and_the_limits_on_test_a_call()
+    {
+        using var console = new ConsoleClient(_server);
+        using var login = await console.LogInAsync(ResellerKey);
+        var total = await _database.ScalarAsync<long>($"SELECT COUNT(*) FROM accounts a WHERE a.{Active} AND a.reseller_id = {Reseller}");
+        var limited = await _database.ScalarAsync<long>($"SELECT COUNT(*) FROM accounts a WHERE a.{Active} AND a.reseller_id = {Reseller} AND (a.maxchannels > 0 OR a.cps > 0)");
+
+        var status = await (await console.GetAsync("/console/status")).Content.ReadAsStringAsync();
+        var call = await (await console.GetAsync("/console/test-call?ip=192.0.2.250&number=12066418000&profile=default")).Content.ReadAsStringAsync();
+
+        Assert.Contains("Off (Limits:Enabled is false)", status, StringComparison.Ordinal);
+        Assert.Contains($"Accounts: {limited} of {total} limited", status, StringComparison.Ordinal);
+        Assert.Contains("data-fact=\"limits\"", call, StringComparison.Ordinal);
+        Assert.Contains("limit hash fsdir_channels account_100 4 !SWITCH_CONGESTION", call, StringComparison.Ordinal);
+        Assert.Contains("not applied: Limits:Enabled is false", call, StringComparison.Ordinal);
     }
 
     [Fact]
