@@ -58,6 +58,8 @@ public static class FsDirectoryComposition
         services.AddSingleton<ISnapshotWarmer>(sp => sp.GetRequiredService<AclConfAnswers>());
         services.AddSingleton<SofiaConfAnswers>();
         services.AddSingleton<FreeSwitchAnswers>();
+        services.AddSingleton<FreeSwitchMetricsFilter>();
+        services.AddSingleton<FreeSwitchAccessFilter>();
         services.AddCluster();
         services.AddEventSocketPush();
         services.AddAdminApi();
