@@ -7,6 +7,10 @@
 # connection per worker. Rounds are interleaved; each figure is the median round, the ratio the median of the
 # same-round ratios. Server CPU per request is read from /proc/PID/stat around each run.
 #
+# A second table puts the service's handshake beside OpenSSL's own server on the same certificates (openssl
+# s_time: one new, never resumed, handshake after another, switch certificate presented): the part of a new
+# HTTPS connection that is the system's OpenSSL, not the service.
+#
 #   scripts/tls-bench.sh [SECONDS] [ROUNDS] [WORKERS]      defaults: 5 s, 3 rounds, 8 workers
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +38,11 @@ Https__CertificatePath="$dir/certs/server.pem" Https__KeyPath="$dir/certs/server
 FreeSwitch__Access__ClientCertificate=Required FreeSwitch__Access__TrustedCaFile="$dir/certs/ca.pem" \
   dotnet src/FsDirectory/bin/Release/net10.0/FsDirectory.dll --urls "https://127.0.0.1:$https" >"$dir/https.log" 2>&1 &
 tls=$!
-trap 'kill $plain $tls 2>/dev/null || true; scripts/mariadb.sh stop "$dir/db" >/dev/null' EXIT
+reference_port=$(( https + 1 ))
+openssl s_server -accept "127.0.0.1:$reference_port" -cert "$dir/certs/server.pem" -key "$dir/certs/server.key" \
+  -CAfile "$dir/certs/ca.pem" -Verify 2 -www -quiet >/dev/null 2>&1 &
+reference=$!
+trap 'kill $plain $tls $reference 2>/dev/null || true; scripts/mariadb.sh stop "$dir/db" >/dev/null' EXIT
 for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$http/health/ready" >/dev/null && break; sleep 0.2; done
 for _ in $(seq 1 150); do curl -fs --cacert "$dir/certs/ca.pem" "https://127.0.0.1:$https/health/ready" >/dev/null && break; sleep 0.2; done
 
@@ -67,3 +75,24 @@ for form in directory-sip_auth-register dialplan-acl-authed-tech-prefix; do
     echo "| ${form%%-*} | $label | $(median < "$dir/plain") | $(median < "$dir/tls") | $(median < "$dir/ratios") | $(median < "$dir/plaincpu") | $(median < "$dir/tlscpu") | $errors |"
   done
 done
+
+# handshakes PORT PID PATH -> "handshakes/s cpu_us_per_handshake" (the server's CPU from /proc, clock ticks of 10 ms)
+handshakes() {
+  local before after count
+  before=$(awk '{ print $14 + $15 }' "/proc/$2/stat")
+  count=$(openssl s_time -connect "127.0.0.1:$1" -new -time "$seconds" -www "$3" -CAfile "$dir/certs/ca.pem" \
+    -cert "$dir/certs/switch1.pem" -key "$dir/certs/switch1.key" 2>/dev/null | awk '/connections in [0-9]+ real seconds/ { print $1 }')
+  after=$(awk '{ print $14 + $15 }' "/proc/$2/stat")
+  echo "$(( count / seconds )) $(( (after - before) * 10000 / count ))"
+}
+
+echo
+echo "| server (new handshake each time, client certificate presented) | handshakes/s | server CPU µs/handshake |"
+echo "|---|---|---|"
+rm -f "$dir"/{service,reference,servicecpu,referencecpu}
+for _ in $(seq 1 "$rounds"); do
+  read -r n c < <(handshakes "$https" "$tls" /health/live); echo "$n" >> "$dir/service"; echo "$c" >> "$dir/servicecpu"
+  read -r n c < <(handshakes "$reference_port" "$reference" /); echo "$n" >> "$dir/reference"; echo "$c" >> "$dir/referencecpu"
+done
+echo "| FsDirectory (Kestrel), GET /health/live | $(median < "$dir/service") | $(median < "$dir/servicecpu") |"
+echo "| openssl s_server -www (the same OpenSSL, no application) | $(median < "$dir/reference") | $(median < "$dir/referencecpu") |"
