@@ -261,9 +261,10 @@ public sealed partial class ClusterCoordinator : BackgroundService
                 present.Add(row.InstanceId);
                 var age = TimeSpan.FromMicroseconds(Math.Max(0, row.AgeMicroseconds));
                 var beatAt = now - Math.Min(now, (long)(age.TotalSeconds * _time.TimestampFrequency));
-                if (_peers.TryGetValue(row.InstanceId, out var known) && known.Row.Beat != row.Beat)
+                if (_peers.TryGetValue(row.InstanceId, out var known))
                 {
-                    beatAt = Math.Max(beatAt, known.ReadAt);
+                    // Moved: written after the previous read. Not moved: still the beat placed before.
+                    beatAt = Math.Max(beatAt, known.Row.Beat != row.Beat ? known.ReadAt : known.BeatAt);
                 }
 
                 _peers[row.InstanceId] = new Peer(row, now, beatAt);
