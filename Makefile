@@ -63,9 +63,11 @@ cluster: build
 
 # The suite creates its own databases on this server (schema, migrations and seed applied with the
 # mariadb client, as a DBA would). Without FSDIR_TEST_MARIADB the database tests fail; they never skip.
-# The admin console's scenarios run in Debian's headless Chromium, installed like MariaDB when missing.
+# The admin console's scenarios run in Debian's headless Chromium, installed like MariaDB when missing;
+# the high-availability scenarios run Debian's HAProxy with the shipped freeswitch-conf/haproxy config.
 test:
 	scripts/chromium.sh ensure
+	scripts/haproxy.sh ensure
 	scripts/package.sh ensure
 	$(DB) reset $(TEST_DB_DIR)
 	$(DB) start $(TEST_DB_DIR)

@@ -48,7 +48,7 @@ public sealed partial class ClusterCoordinator : BackgroundService
     private readonly ILogger<ClusterCoordinator> _logger;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (InstanceRow Row, long Since)> _peers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Peer> _peers = new(StringComparer.Ordinal);
     private string? _lastError;
 
     public ClusterCoordinator(
@@ -87,7 +87,7 @@ public sealed partial class ClusterCoordinator : BackgroundService
         {
             var instances = _peers.Values
                 .Select(p => new InstanceView(p.Row.InstanceId, p.Row.Address, p.Row.DatabaseNode, p.Row.SnapshotVersion,
-                    mine is not null && p.Row.ServedDigest == mine, IsLive(p.Row.InstanceId, p.Since), _time.GetElapsedTime(p.Since).TotalSeconds))
+                    mine is not null && p.Row.ServedDigest == mine, IsLive(p), _time.GetElapsedTime(p.BeatAt).TotalSeconds))
                 .OrderBy(static v => v.InstanceId, StringComparer.Ordinal)
                 .ToList();
             return new ClusterStatus(_me.Id, Coordinating, _lease.View(), instances, _lastError);
@@ -240,6 +240,16 @@ public sealed partial class ClusterCoordinator : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Places each row's last heartbeat on this instance's monotonic clock: read time minus the age the
+    /// database computed. A row is not taken as fresh just because this instance reads it for the first
+    /// time (an instance killed long ago must not hold up a push for PeerWait). On Galera the age is
+    /// the reading node's clock minus the writing node's, so it is off by their difference (NTP keeps
+    /// that to milliseconds); a beat seen to move since the previous read was written after (about) that
+    /// read, which no clock skew can move back, so a live peer is never judged older than that. Either error
+    /// decides only whether a push waits (PeerWait bounds it), never who pushes: the lease reads no
+    /// timestamp.
+    /// </summary>
     private void Observe(IReadOnlyList<InstanceRow> rows)
     {
         var now = _time.GetTimestamp();
@@ -249,10 +259,15 @@ public sealed partial class ClusterCoordinator : BackgroundService
             foreach (var row in rows)
             {
                 present.Add(row.InstanceId);
-                if (!_peers.TryGetValue(row.InstanceId, out var known) || known.Row.Beat != row.Beat)
+                var age = TimeSpan.FromMicroseconds(Math.Max(0, row.AgeMicroseconds));
+                var beatAt = now - Math.Min(now, (long)(age.TotalSeconds * _time.TimestampFrequency));
+                if (_peers.TryGetValue(row.InstanceId, out var known))
                 {
-                    _peers[row.InstanceId] = (row, now);
+                    // Moved: written after the previous read. Not moved: still the beat placed before.
+                    beatAt = Math.Max(beatAt, known.Row.Beat != row.Beat ? known.ReadAt : known.BeatAt);
                 }
+
+                _peers[row.InstanceId] = new Peer(row, now, beatAt);
             }
 
             foreach (var gone in _peers.Keys.Where(id => !present.Contains(id)).ToList())
@@ -267,14 +282,14 @@ public sealed partial class ClusterCoordinator : BackgroundService
         lock (_gate)
         {
             return [.. _peers.Values
-                .Where(p => p.Row.InstanceId != _me.Id && IsLive(p.Row.InstanceId, p.Since) && p.Row.ServedDigest != digest)
+                .Where(p => p.Row.InstanceId != _me.Id && IsLive(p) && p.Row.ServedDigest != digest)
                 .Select(static p => p.Row.InstanceId)];
         }
     }
 
-    // A row whose heartbeat has not moved for as long as a lease would be taken over belongs to a dead instance.
-    private bool IsLive(string instanceId, long since) =>
-        instanceId == _me.Id || _time.GetElapsedTime(since) < _options.Value.TakeoverAfter;
+    // A row whose heartbeat is as old as a lease would be taken over at belongs to a dead instance.
+    private bool IsLive(Peer peer) =>
+        peer.Row.InstanceId == _me.Id || _time.GetElapsedTime(peer.BeatAt) < _options.Value.TakeoverAfter;
 
     private string Addresses()
     {
@@ -297,6 +312,9 @@ public sealed partial class ClusterCoordinator : BackgroundService
             LogRoundFailed(error);
         }
     }
+
+    /// <summary>A row as last read, when (this instance's monotonic clock) and when its heartbeat was written, placed on the same clock.</summary>
+    private readonly record struct Peer(InstanceRow Row, long ReadAt, long BeatAt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: {Error}")]
     private partial void LogRoundFailed(string error);

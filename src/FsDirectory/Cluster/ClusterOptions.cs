@@ -5,8 +5,9 @@ using Microsoft.Extensions.Options;
 namespace FsDirectory.Cluster;
 
 /// <summary>
-/// How instances sharing one database elect the Event Socket pusher. Every duration is measured by
-/// each instance on its own monotonic clock; no decision compares timestamps taken on two machines.
+/// How instances sharing one database elect the Event Socket pusher. Every lease duration is measured
+/// by each instance on its own monotonic clock; no lease decision compares timestamps taken on two
+/// machines. Only the peer wait reads a heartbeat row's age, computed by the database (ClusterCoordinator).
 /// </summary>
 public sealed class ClusterOptions
 {

@@ -41,9 +41,13 @@ public sealed class ClusterStore
             beat = beat + 1, seen_at = CURRENT_TIMESTAMP(6)
         """;
 
+    // The row's age is computed by the database, on one clock (the node's that answers): the reader
+    // never compares a timestamp with its own clock (ClusterCoordinator.Observe says what a skew between
+    // Galera nodes can do to it).
     private const string ReadInstancesSql = """
         SELECT instance_id AS InstanceId, address AS Address, database_node AS DatabaseNode,
-               snapshot_version AS SnapshotVersion, served_digest AS ServedDigest, beat AS Beat
+               snapshot_version AS SnapshotVersion, served_digest AS ServedDigest, beat AS Beat,
+               TIMESTAMPDIFF(MICROSECOND, seen_at, CURRENT_TIMESTAMP(6)) AS AgeMicroseconds
         FROM fsdir_instances ORDER BY instance_id
         """;
 
@@ -107,4 +111,7 @@ public sealed record InstanceRow
     public long SnapshotVersion { get; init; }
     public string ServedDigest { get; init; } = string.Empty;
     public long Beat { get; init; }
+
+    /// <summary>How long before the read the row was last written, on the database's clock (negative if the writer's node runs ahead).</summary>
+    public long AgeMicroseconds { get; init; }
 }

@@ -61,6 +61,8 @@ public static class FsDirectoryComposition
         services.AddSingleton<SofiaConfAnswers>();
         services.AddSingleton<HashConfAnswers>();
         services.AddSingleton<FreeSwitchAnswers>();
+        services.AddSingleton<FreeSwitchMetricsFilter>();
+        services.AddSingleton<FreeSwitchAccessFilter>();
         services.AddCluster();
         services.AddEventSocketPush();
         services.AddAdminApi();

@@ -36,7 +36,8 @@ public sealed class Browser : IDisposable
     /// <summary>Failure screenshots and page HTML, and the console screenshots: under the test output directory.</summary>
     public static string OutputDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "console-browser");
 
-    public static Browser Start()
+    /// <summary>Starts Chromium; <paramref name="extraArguments"/> are added to its command line.</summary>
+    public static Browser Start(params string[] extraArguments)
     {
         foreach (var (path, package) in new[] { (ChromiumPath, "chromium"), (DriverPath, "chromium-driver") })
         {
@@ -64,6 +65,7 @@ public sealed class Browser : IDisposable
             "--disable-features=Translate,OptimizationHints,MediaRouter,InterestFeedContentSuggestions,AutofillServerCommunication",
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
             "--password-store=basic", "--lang=en-US", $"--user-data-dir={profile}", $"--window-size={Wide},900");
+        options.AddArguments(extraArguments);
         options.AddUserProfilePreference("download.default_directory", downloads);
         options.AddUserProfilePreference("download.prompt_for_download", false);
         options.SetLoggingPreference(LogType.Browser, LogLevel.All);

@@ -165,6 +165,41 @@ public sealed class HttpsTests(HttpsFixture fixture) : IClassFixture<HttpsFixtur
         Assert.Equal(0, errors);
     }
 
+    [Fact]
+    public async Task A_switch_without_its_certificate_is_refused_on_every_fetch_and_counted_but_logged_only_a_few_lines_a_second()
+    {
+        const string Line = "refused with 403: no client certificate";
+        const int Fetches = 100;
+        using var client = NewClient();
+        var metricsBefore = await MetricsText.ScrapeAsync(client);
+        var linesBefore = fixture.Server.Logs.Lines.Count(l => l.Contains(Line, StringComparison.Ordinal));
+        var form = await File.ReadAllTextAsync(Paths.FreeSwitchFixture("directory-sip_auth-register"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < Fetches; i++)
+        {
+            using var content = new StringContent(form.TrimEnd('\n', '\r'), System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+            using var response = await client.PostAsync(new Uri("/freeswitch", UriKind.Relative), content);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+
+        var seconds = (int)Math.Ceiling(clock.Elapsed.TotalSeconds);
+        // The next second's first line sums up what the cap left out.
+        await Task.Delay(1100);
+        using (var content = new StringContent(form.TrimEnd('\n', '\r'), System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"))
+        using (var last = await client.PostAsync(new Uri("/freeswitch", UriKind.Relative), content))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, last.StatusCode);
+        }
+
+        var metricsAfter = await MetricsText.ScrapeAsync(client);
+        var lines = fixture.Server.Logs.Lines.Where(l => l.Contains(Line, StringComparison.Ordinal)).Skip(linesBefore).ToList();
+        Assert.Equal(Fetches + 1, MetricsText.Value(metricsAfter, "fsdir_freeswitch_client_certificate_refusals_total", "reason=\"missing\"")
+            - MetricsText.Value(metricsBefore, "fsdir_freeswitch_client_certificate_refusals_total", "reason=\"missing\""));
+        // FreeSwitch:RequestLogLinesPerSecond is 20 by default; the burst spans `seconds` clock seconds (+1 for a boundary).
+        Assert.True(lines.Count <= 20 * (seconds + 1) + 1 && lines.Count < Fetches, $"{lines.Count} lines for {Fetches + 1} refusals in about {seconds} s");
+        Assert.Matches(@"\(([1-9][0-9]*) similar lines left out", lines[^1]);
+    }
+
     private HttpClient NewClient() =>
         new(new HttpClientHandler { ServerCertificateCustomValidationCallback = fixture.Pki.TrustsServer }) { BaseAddress = fixture.Server.Address };
 

@@ -8,9 +8,16 @@ public static class FreeSwitchClient
 {
     public static async Task<HttpResponseMessage> PostFormAsync(this HttpClient client, FreeSwitchForm form)
     {
+        using var request = Request(form);
+        return await client.SendAsync(request);
+    }
+
+    /// <summary>The POST mod_xml_curl sends, with its User-Agent.</summary>
+    public static HttpRequestMessage Request(FreeSwitchForm form)
+    {
         var request = new HttpRequestMessage(HttpMethod.Post, "/freeswitch") { Content = form.ToContent() };
         request.Headers.UserAgent.ParseAdd("freeswitch-xml/1.0");
-        return await client.SendAsync(request);
+        return request;
     }
 
     /// <summary>Posts a form, checks the FreeSWITCH contract (200, text/xml, declaration alone on its line) and parses the reply.</summary>

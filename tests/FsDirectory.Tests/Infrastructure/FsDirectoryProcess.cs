@@ -80,14 +80,16 @@ public sealed class FsDirectoryProcess : IAsyncDisposable
             return;
         }
 
-        using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await term.WaitForExitAsync();
-        }
-
+        await SignalAsync("TERM");
         using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         await _process.WaitForExitAsync(budget.Token);
     }
+
+    /// <summary>SIGSTOP: the process hangs as a whole (no thread runs), while the kernel still accepts connections on its port.</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>.</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
 
     public async ValueTask DisposeAsync()
     {
@@ -98,6 +100,12 @@ public sealed class FsDirectoryProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
     }
 
     private async Task WaitUntilReadyAsync()
@@ -128,7 +136,8 @@ public sealed class FsDirectoryProcess : IAsyncDisposable
         Assert.Fail($"FsDirectory process did not become ready:\n{Output}");
     }
 
-    private static void Keep(ConcurrentQueue<string> output, string? line)
+    /// <summary>Keeps the last 2000 lines a process wrote.</summary>
+    public static void Keep(ConcurrentQueue<string> output, string? line)
     {
         if (line is null)
         {
