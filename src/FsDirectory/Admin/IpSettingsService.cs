@@ -1,4 +1,5 @@
 using System.Buffers;
+using FsDirectory.Audit;
 using FsDirectory.IpAuth;
 using FsDirectory.Snapshots;
 using MySqlConnector;
@@ -78,10 +79,12 @@ public sealed partial class IpSettingsService(
 
     public async Task<IpSetting> CreateAsync(AdminCaller caller, IpSettingInput input, CancellationToken ct)
     {
-        var id = await writer.InTransactionAsync(async (connection, transaction) =>
+        var id = await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
             var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
-            return await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
+            var created = await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
+            audit.Add(Record(AuditActions.Create, null, await store.GetAsync(connection, transaction, caller, created, forUpdate: false, ct)));
+            return created;
         }, ct);
         LogWrite(caller.Name, "created", 1, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return await GetAsync(caller, id, ct);
@@ -89,15 +92,17 @@ public sealed partial class IpSettingsService(
 
     public async Task<IpSetting> ReplaceAsync(AdminCaller caller, int id, IpSettingInput input, CancellationToken ct)
     {
-        await writer.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
             var existing = await store.GetAsync(connection, transaction, caller, id, forUpdate: true, ct) ?? throw NotFound(id);
             var values = await ValidateAsync(connection, transaction, caller, input, id, existing.Status, ct);
-            return await UniqueAsync(connection, transaction, values, async () =>
+            await UniqueAsync(connection, transaction, values, async () =>
             {
                 await store.UpdateAsync(connection, transaction, id, values, ct);
                 return id;
             }, ct);
+            audit.Add(Record(AuditActions.Replace, existing, await store.GetAsync(connection, transaction, caller, id, forUpdate: false, ct)));
+            return id;
         }, ct);
         LogWrite(caller.Name, "replaced", 1, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return await GetAsync(caller, id, ct);
@@ -109,9 +114,13 @@ public sealed partial class IpSettingsService(
     public async Task<BulkResult> DeleteManyAsync(AdminCaller caller, IReadOnlyList<int>? ids, CancellationToken ct)
     {
         var distinct = CheckIds(ids);
-        await writer.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
-            await LockAllVisibleAsync(connection, transaction, caller, distinct, ct);
+            foreach (var rule in await LockAllVisibleAsync(connection, transaction, caller, distinct, ct))
+            {
+                audit.Add(Record(AuditActions.Delete, rule, null));
+            }
+
             return await store.DeleteAsync(connection, transaction, distinct, ct);
         }, ct);
         LogWrite(caller.Name, "deleted", distinct.Count, string.Join(',', distinct));
@@ -126,10 +135,15 @@ public sealed partial class IpSettingsService(
         }
 
         var distinct = CheckIds(request.Ids);
-        await writer.InTransactionAsync(async (connection, transaction) =>
+        var status = request.Status.Value;
+        await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
-            await LockAllVisibleAsync(connection, transaction, caller, distinct, ct);
-            return await store.SetStatusAsync(connection, transaction, distinct, request.Status.Value, ct);
+            foreach (var rule in await LockAllVisibleAsync(connection, transaction, caller, distinct, ct))
+            {
+                audit.Add(Record(status == 0 ? AuditActions.Activate : AuditActions.Deactivate, rule, rule with { Status = status }));
+            }
+
+            return await store.SetStatusAsync(connection, transaction, distinct, status, ct);
         }, ct);
         LogWrite(caller.Name, request.Status == 0 ? "activated" : "deactivated", distinct.Count, string.Join(',', distinct));
         return new BulkResult(distinct.Count, distinct);
@@ -149,7 +163,7 @@ public sealed partial class IpSettingsService(
         }
 
         var created = new List<int>(rows.Count);
-        await writer.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
             created.Clear();
             foreach (var (line, input) in rows)
@@ -163,6 +177,11 @@ public sealed partial class IpSettingsService(
                 {
                     throw problem.AtLine(line);
                 }
+            }
+
+            foreach (var rule in await store.GetManyAsync(connection, caller, created, ct, transaction))
+            {
+                audit.Add(Record(AuditActions.Import, null, rule));
             }
 
             return created.Count;
@@ -186,15 +205,45 @@ public sealed partial class IpSettingsService(
         return [.. ids.Distinct().Order()];
     }
 
-    private async Task LockAllVisibleAsync(MySqlConnection connection, MySqlTransaction transaction, AdminCaller caller, List<int> ids, CancellationToken ct)
+    private async Task<IReadOnlyList<IpSetting>> LockAllVisibleAsync(MySqlConnection connection, MySqlTransaction transaction, AdminCaller caller, List<int> ids, CancellationToken ct)
     {
-        var found = (await store.LockVisibleAsync(connection, transaction, caller, ids, ct)).ToHashSet();
+        var rules = await store.LockVisibleAsync(connection, transaction, caller, ids, ct);
+        var found = rules.Select(static r => r.Id).ToHashSet();
         var missing = ids.Where(id => !found.Contains(id)).ToList();
         if (missing.Count > 0)
         {
             throw new AdminProblemException(StatusCodes.Status404NotFound,
                 $"IP setting(s) {string.Join(", ", missing)} not found; nothing was changed", "ids");
         }
+
+        return rules;
+    }
+
+    /// <summary>
+    /// A rule's audit record: its stored values before and after (names of accounts and resellers left out, they are
+    /// not the rule's), under the account it belongs to after the change (before it, for a delete).
+    /// </summary>
+    private static AuditEntry Record(string action, IpSetting? before, IpSetting? after)
+    {
+        var rule = after ?? before ?? throw new ArgumentException("a record needs the rule before or after the change");
+        return new AuditEntry
+        {
+            Entity = AuditEntities.IpSetting,
+            EntityId = rule.Id,
+            Action = action,
+            AccountId = rule.AccountId,
+            ResellerId = rule.ResellerId,
+            Before = AuditedRule.Of(before),
+            After = AuditedRule.Of(after),
+        };
+    }
+
+    /// <summary>What the audit trail keeps of a rule: its <c>ip_map</c> values and its account's reseller.</summary>
+    private sealed record AuditedRule(int Id, string Name, string Ip, int AccountId, int ResellerId, int SipProfileId, string Prefix, string Context, int Status)
+    {
+        public static AuditedRule? Of(IpSetting? rule) => rule is null
+            ? null
+            : new(rule.Id, rule.Name, rule.Ip, rule.AccountId, rule.ResellerId, rule.SipProfileId, rule.Prefix, rule.Context, rule.Status);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using FsDirectory.Acl;
 using FsDirectory.Admin;
 using FsDirectory.AdminConsole;
+using FsDirectory.Audit;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Cluster;
 using FsDirectory.Database;
@@ -61,6 +62,7 @@ public static class FsDirectoryComposition
         services.AddCluster();
         services.AddEventSocketPush();
         services.AddAdminApi();
+        services.AddAudit();
         services.AddAdminConsole();
         services.AddSingleton<FsDirectoryMetrics>();
         return builder;
@@ -75,6 +77,7 @@ public static class FsDirectoryComposition
         app.MapStatus();
         app.MapAdmin();
         app.MapTrustedProxies();
+        app.MapAudit();
         app.MapAdminConsole();
         app.MapFsDirectoryMetrics();
         return app;
