@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using FsDirectory.Cli;
 using FsDirectory.Tests.Admin;
 using FsDirectory.Tests.AdminConsole;
 using FsDirectory.Tests.Infrastructure;
@@ -207,6 +208,39 @@ public sealed class AuditTrailTests(AuditFixture fixture) : IClassFixture<AuditF
 
         Assert.Equal("203.0.113.77", (await OnlyRecordAsync(_admin, $"entity=ip_setting&id={proxied}")).GetProperty("from").GetString());
         Assert.Equal("127.0.0.1", (await OnlyRecordAsync(_admin, $"entity=ip_setting&id={forged}")).GetProperty("from").GetString());
+    }
+
+    [Fact]
+    public async Task Fsdir_audit_prints_the_records_of_an_fsdir_write_one_a_line_with_its_filters()
+    {
+        async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+        {
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            var exit = await CliApp.RunAsync(["--url", fixture.Server.Address.ToString(), "--api-key", AuditFixture.AdminKey, .. args], stdout, stderr);
+            return (exit, stdout.ToString(), stderr.ToString());
+        }
+
+        var (added, body, addErr) = await RunAsync("add", "--name", "from fsdir", "--ip", "198.18.49.1", "--account", "4");
+        Assert.True(added == CliApp.Ok, addErr);
+        var id = JsonDocument.Parse(body).RootElement.GetProperty("id").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(CliApp.Ok, (await RunAsync("disable", id)).Exit);
+
+        var (exit, output, err) = await RunAsync("audit", "--entity", "ip_setting", "--id", id);
+        Assert.True(exit == CliApp.Ok, err);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("at\tkey\tfrom\tvia\tentity\tid\taction\trequest\tbefore\tafter", lines[0]);
+        Assert.Equal(3, lines.Length);
+        var newest = lines[1].Split('\t');
+        Assert.Equal(["ops", "127.0.0.1", "api", "ip_setting", id, "deactivate"], newest[1..7]);
+        Assert.Contains("\"status\":0", newest[8], StringComparison.Ordinal);
+        Assert.Contains("\"status\":1", newest[9], StringComparison.Ordinal);
+        Assert.Equal("-", lines[2].Split('\t')[8]);
+        Assert.Contains("2 of 2 record(s)", err, StringComparison.Ordinal);
+
+        (exit, _, err) = await RunAsync("audit", "--entity", "rules");
+        Assert.Equal(CliApp.Refused, exit);
+        Assert.Contains("400 Invalid audit query: entity must be one of", err, StringComparison.Ordinal);
     }
 
     [Fact]
