@@ -83,7 +83,7 @@ public sealed partial class IpSettingsService(
         {
             var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
             var created = await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
-            audit.Add(Record(AuditActions.Create, null, await store.GetAsync(connection, transaction, caller, created, forUpdate: false, ct)));
+            audit.Add(Record(AuditActions.Create, null, AuditedRule.Of(created, values)));
             return created;
         }, ct);
         LogWrite(caller.Name, "created", 1, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -101,7 +101,7 @@ public sealed partial class IpSettingsService(
                 await store.UpdateAsync(connection, transaction, id, values, ct);
                 return id;
             }, ct);
-            audit.Add(Record(AuditActions.Replace, existing, await store.GetAsync(connection, transaction, caller, id, forUpdate: false, ct)));
+            audit.Add(Record(AuditActions.Replace, AuditedRule.Of(existing), AuditedRule.Of(id, values)));
             return id;
         }, ct);
         LogWrite(caller.Name, "replaced", 1, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -118,7 +118,7 @@ public sealed partial class IpSettingsService(
         {
             foreach (var rule in await LockAllVisibleAsync(connection, transaction, caller, distinct, ct))
             {
-                audit.Add(Record(AuditActions.Delete, rule, null));
+                audit.Add(Record(AuditActions.Delete, AuditedRule.Of(rule), null));
             }
 
             return await store.DeleteAsync(connection, transaction, distinct, ct);
@@ -140,7 +140,8 @@ public sealed partial class IpSettingsService(
         {
             foreach (var rule in await LockAllVisibleAsync(connection, transaction, caller, distinct, ct))
             {
-                audit.Add(Record(status == 0 ? AuditActions.Activate : AuditActions.Deactivate, rule, rule with { Status = status }));
+                var before = AuditedRule.Of(rule);
+                audit.Add(Record(status == 0 ? AuditActions.Activate : AuditActions.Deactivate, before, before with { Status = status }));
             }
 
             return await store.SetStatusAsync(connection, transaction, distinct, status, ct);
@@ -171,17 +172,14 @@ public sealed partial class IpSettingsService(
                 try
                 {
                     var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
-                    created.Add(await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct));
+                    var id = await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
+                    created.Add(id);
+                    audit.Add(Record(AuditActions.Import, null, AuditedRule.Of(id, values)));
                 }
                 catch (AdminProblemException problem)
                 {
                     throw problem.AtLine(line);
                 }
-            }
-
-            foreach (var rule in await store.GetManyAsync(connection, caller, created, ct, transaction))
-            {
-                audit.Add(Record(AuditActions.Import, null, rule));
             }
 
             return created.Count;
@@ -219,11 +217,8 @@ public sealed partial class IpSettingsService(
         return rules;
     }
 
-    /// <summary>
-    /// A rule's audit record: its stored values before and after (names of accounts and resellers left out, they are
-    /// not the rule's), under the account it belongs to after the change (before it, for a delete).
-    /// </summary>
-    private static AuditEntry Record(string action, IpSetting? before, IpSetting? after)
+    /// <summary>A rule's audit record, under the account it belongs to after the change (before it, for a delete).</summary>
+    private static AuditEntry Record(string action, AuditedRule? before, AuditedRule? after)
     {
         var rule = after ?? before ?? throw new ArgumentException("a record needs the rule before or after the change");
         return new AuditEntry
@@ -233,17 +228,22 @@ public sealed partial class IpSettingsService(
             Action = action,
             AccountId = rule.AccountId,
             ResellerId = rule.ResellerId,
-            Before = AuditedRule.Of(before),
-            After = AuditedRule.Of(after),
+            Before = before,
+            After = after,
         };
     }
 
-    /// <summary>What the audit trail keeps of a rule: its <c>ip_map</c> values and its account's reseller.</summary>
+    /// <summary>
+    /// What the audit trail keeps of a rule: its <c>ip_map</c> values and its account's reseller (names of accounts and
+    /// resellers are not the rule's). After a write they are the validated values written, so no row is read back.
+    /// </summary>
     private sealed record AuditedRule(int Id, string Name, string Ip, int AccountId, int ResellerId, int SipProfileId, string Prefix, string Context, int Status)
     {
-        public static AuditedRule? Of(IpSetting? rule) => rule is null
-            ? null
-            : new(rule.Id, rule.Name, rule.Ip, rule.AccountId, rule.ResellerId, rule.SipProfileId, rule.Prefix, rule.Context, rule.Status);
+        public static AuditedRule Of(IpSetting rule) =>
+            new(rule.Id, rule.Name, rule.Ip, rule.AccountId, rule.ResellerId, rule.SipProfileId, rule.Prefix, rule.Context, rule.Status);
+
+        public static AuditedRule Of(int id, IpSettingValues values) =>
+            new(id, values.Name, values.Ip, values.AccountId, values.ResellerId, values.SipProfileId, values.Prefix, values.Context, values.Status);
     }
 
     /// <summary>

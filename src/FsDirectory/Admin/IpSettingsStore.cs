@@ -105,8 +105,8 @@ public sealed class IpSettingsStore
 
     private const string GetManySql = Select + " WHERE m.id IN @ids AND " + Visible + " ORDER BY m.id";
 
-    public async Task<IReadOnlyList<IpSetting>> GetManyAsync(DbConnection connection, AdminCaller caller, IReadOnlyList<int> ids, CancellationToken ct, DbTransaction? transaction = null) =>
-        (await connection.QueryAsync<IpSetting>(new CommandDefinition(GetManySql, new { ids, scope = caller.ResellerId }, transaction, cancellationToken: ct))).AsList();
+    public async Task<IReadOnlyList<IpSetting>> GetManyAsync(DbConnection connection, AdminCaller caller, IReadOnlyList<int> ids, CancellationToken ct) =>
+        (await connection.QueryAsync<IpSetting>(new CommandDefinition(GetManySql, new { ids, scope = caller.ResellerId }, cancellationToken: ct))).AsList();
 
     private const string ExportSql = Select + " WHERE " + Visible + " ORDER BY m.id";
 

@@ -122,6 +122,28 @@ public sealed class AuditTrailTests(AuditFixture fixture) : IClassFixture<AuditF
     }
 
     [Fact]
+    public async Task A_large_import_and_bulk_delete_record_every_row_once()
+    {
+        // 123 rows: written as statements of 100, 10, 10 and three of 1.
+        var csv = "name,ip,accountId\n" + string.Concat(Enumerable.Range(1, 123).Select(i => $"bulk {i},198.19.{i / 200}.{i % 200 + 1},4\n"));
+        var (status, result) = await _admin.SendAsync(HttpMethod.Post, "/api/ip-settings/import", csv);
+        Assert.True(status == HttpStatusCode.OK, result.ToString());
+        var ids = result.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToArray();
+        Assert.Equal(HttpStatusCode.OK, (await _admin.PostAsync("/api/ip-settings/delete", new { ids })).Status);
+
+        var rows = (await fixture.RowsAsync()).Where(r => r.Entity == "ip_setting" && ids.Contains((int)r.EntityId!.Value)).ToList();
+        foreach (var action in new[] { "import", "delete" })
+        {
+            var ofAction = rows.Where(r => r.Action == action).ToList();
+            Assert.Equal(ids.Order().Select(i => (long)i), ofAction.Select(r => r.EntityId!.Value).Order());
+            Assert.Single(ofAction.Select(r => r.RequestId).Distinct());
+        }
+
+        var last = rows.Single(r => r.Action == "import" && r.EntityId == ids[^1]);
+        Assert.Equal("bulk 123", JsonDocument.Parse(last.AfterJson!).RootElement.GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task Ip_only_records_the_accounts_switch_before_and_after()
     {
         Assert.Equal(HttpStatusCode.OK, (await _admin.SendAsync(HttpMethod.Put, "/api/accounts/3/ip-only", new { ipOnly = true })).Status);
