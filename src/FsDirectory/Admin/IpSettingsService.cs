@@ -83,7 +83,8 @@ public sealed partial class IpSettingsService(
         {
             var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
             var created = await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
-            audit.Add(Record(AuditActions.Create, null, AuditedRule.Of(created, values)));
+            var after = AuditedRule.Of(created, values);
+            audit.Add(Record(AuditActions.Create, after, null, after));
             return created;
         }, ct);
         LogWrite(caller.Name, "created", 1, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -101,7 +102,8 @@ public sealed partial class IpSettingsService(
                 await store.UpdateAsync(connection, transaction, id, values, ct);
                 return id;
             }, ct);
-            audit.Add(Record(AuditActions.Replace, AuditedRule.Of(existing), AuditedRule.Of(id, values)));
+            var after = AuditedRule.Of(id, values);
+            audit.Add(Record(AuditActions.Replace, after, AuditedRule.Of(existing), after));
             return id;
         }, ct);
         LogWrite(caller.Name, "replaced", 1, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -118,7 +120,8 @@ public sealed partial class IpSettingsService(
         {
             foreach (var rule in await LockAllVisibleAsync(connection, transaction, caller, distinct, ct))
             {
-                audit.Add(Record(AuditActions.Delete, AuditedRule.Of(rule), null));
+                var before = AuditedRule.Of(rule);
+                audit.Add(Record(AuditActions.Delete, before, before, null));
             }
 
             return await store.DeleteAsync(connection, transaction, distinct, ct);
@@ -140,8 +143,9 @@ public sealed partial class IpSettingsService(
         {
             foreach (var rule in await LockAllVisibleAsync(connection, transaction, caller, distinct, ct))
             {
-                var before = AuditedRule.Of(rule);
-                audit.Add(Record(status == 0 ? AuditActions.Activate : AuditActions.Deactivate, before, before with { Status = status }));
+                // Only the status changes; the rule's other values are in its create/replace/import records (and its delete's).
+                audit.Add(Record(status == 0 ? AuditActions.Activate : AuditActions.Deactivate, AuditedRule.Of(rule),
+                    new AuditedStatus(rule.Status), new AuditedStatus(status)));
             }
 
             return await store.SetStatusAsync(connection, transaction, distinct, status, ct);
@@ -174,7 +178,8 @@ public sealed partial class IpSettingsService(
                     var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
                     var id = await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
                     created.Add(id);
-                    audit.Add(Record(AuditActions.Import, null, AuditedRule.Of(id, values)));
+                    var after = AuditedRule.Of(id, values);
+                    audit.Add(Record(AuditActions.Import, after, null, after));
                 }
                 catch (AdminProblemException problem)
                 {
@@ -217,21 +222,20 @@ public sealed partial class IpSettingsService(
         return rules;
     }
 
-    /// <summary>A rule's audit record, under the account it belongs to after the change (before it, for a delete).</summary>
-    private static AuditEntry Record(string action, AuditedRule? before, AuditedRule? after)
+    /// <summary>A rule's audit record, under <paramref name="rule"/>'s account: the one it belongs to after the change (before it, for a delete).</summary>
+    private static AuditEntry Record(string action, AuditedRule rule, object? before, object? after) => new()
     {
-        var rule = after ?? before ?? throw new ArgumentException("a record needs the rule before or after the change");
-        return new AuditEntry
-        {
-            Entity = AuditEntities.IpSetting,
-            EntityId = rule.Id,
-            Action = action,
-            AccountId = rule.AccountId,
-            ResellerId = rule.ResellerId,
-            Before = before,
-            After = after,
-        };
-    }
+        Entity = AuditEntities.IpSetting,
+        EntityId = rule.Id,
+        Action = action,
+        AccountId = rule.AccountId,
+        ResellerId = rule.ResellerId,
+        Before = before,
+        After = after,
+    };
+
+    /// <summary>What activate and deactivate change.</summary>
+    private sealed record AuditedStatus(int Status);
 
     /// <summary>
     /// What the audit trail keeps of a rule: its <c>ip_map</c> values and its account's reseller (names of accounts and
