@@ -1,6 +1,7 @@
 using FsDirectory.Acl;
 using FsDirectory.Admin;
 using FsDirectory.AdminConsole;
+using FsDirectory.Audit;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Cluster;
 using FsDirectory.Database;
@@ -63,6 +64,7 @@ public static class FsDirectoryComposition
         services.AddCluster();
         services.AddEventSocketPush();
         services.AddAdminApi();
+        services.AddAudit();
         services.AddAdminConsole();
         services.AddSingleton<FsDirectoryMetrics>();
         return builder;
@@ -77,6 +79,7 @@ public static class FsDirectoryComposition
         app.MapStatus();
         app.MapAdmin();
         app.MapTrustedProxies();
+        app.MapAudit();
         app.MapAdminConsole();
         app.MapFsDirectoryMetrics();
         return app;
