@@ -12,7 +12,7 @@ CONFIG       ?= Release
 
 FSDIR_OUT    ?= bin/fsdir
 
-.PHONY: help run stop test build fsdir package certs cluster bench bench-console bench-micro bench-memory bench-soak load-run db screenshots
+.PHONY: help run stop test build fsdir package certs cluster bench bench-console bench-audit bench-micro bench-memory bench-soak load-run db screenshots
 
 help:
 	@echo "make run    provision MariaDB (if ConnectionStrings__Default is unset), load schema + demo data, serve on $(URLS)"
@@ -25,6 +25,7 @@ help:
 	@echo "make stop   stop what make run and make cluster started"
 	@echo "make bench  end-to-end benchmark (see BENCHMARKS.md)"
 	@echo "make bench-console  the admin console's pages over 100k rules (BENCHMARKS.md)"
+	@echo "make bench-audit  an admin write with and without its audit record, over 100k rules (BENCHMARKS.md)"
 	@echo "make bench-micro  BenchmarkDotNet: IP matcher, snapshot build, acl.conf, dialplan answer"
 	@echo "make bench-memory what a 1M-rule snapshot keeps live, part by part"
 	@echo "make bench-soak  what each edit at 1M rules allocates, and what the GC keeps (server GC)"
@@ -123,6 +124,13 @@ bench-console:
 	dotnet benchmarks/FsDirectory.Benchmarks/$(BENCH_BIN)/FsDirectory.Benchmarks.dll console \
 	  --connection "$$($(DB) connection-string $(BENCH_DB_DIR) $(BENCH_DATABASE))" \
 	  --host benchmarks/FsDirectory.BenchHost/$(BENCH_BIN)/FsDirectory.BenchHost.dll --out .data/bench-console.md
+
+bench-audit:
+	dotnet build FsDirectory.sln -c Release --nologo -v quiet
+	$(DB) start $(BENCH_DB_DIR)
+	$(DB) apply $(BENCH_DB_DIR) $(BENCH_DATABASE)
+	dotnet benchmarks/FsDirectory.Benchmarks/$(BENCH_BIN)/FsDirectory.Benchmarks.dll audit \
+	  --connection "$$($(DB) connection-string $(BENCH_DB_DIR) $(BENCH_DATABASE))" --out .data/bench-audit.md
 
 # The IP matcher and answer-building micro-benchmarks (BenchmarkDotNet, short in-process runs).
 bench-micro:

@@ -6,7 +6,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using FsDirectory.Benchmarks.EndToEnd;
 
 // `e2e ...`: the end-to-end run behind `make bench`; `console ...`: the admin console's pages behind
-// `make bench-console`; `memory ...`: the live-data profile behind `make bench-memory`; `soak ...`:
+// `make bench-console`; `audit ...`: an admin write with and without its audit record (AuditBenchmark); `memory ...`: the live-data profile behind `make bench-memory`; `soak ...`:
 // what each edit at a million rules allocates and leaves to the GC (MemorySoak); `acl-size ...`: acl.conf's
 // bytes, elements, memory and build time (AclSizeReport); `limits-ratio ...`: the dialplan answer with and without
 // call limits, interleaved (LimitsRatio). Anything else goes to BenchmarkDotNet.
@@ -18,6 +18,11 @@ if (args.Length > 0 && args[0] == "e2e")
 if (args.Length > 0 && args[0] == "console")
 {
     return await ConsoleBenchmark.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "audit")
+{
+    return await AuditBenchmark.RunAsync(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "soak")

@@ -40,6 +40,8 @@ public static class CliApp
           default-profile preview ID|0
                                     how many rules would change profile (0 = no default: every profile)
           default-profile set ID|0  change it (keys without ResellerId only)
+          audit [--key NAME] [--entity E] [--id ID] [--action A] [--request ID] [--from TIME] [--to TIME] [--page N] [--page-size N]
+                                    who changed what, when and from where, newest first (TIME: ISO 8601, e.g. 2026-12-07T03:12:00Z)
           help                      this text (also -h, --help)
 
         Connection: each setting comes from the first of these that has it.
@@ -135,6 +137,7 @@ public static class CliApp
                 "accounts" => await AccountCommands.AccountsAsync(client, CliArguments.Options(operands), stdout, stderr),
                 "ip-only" when operands.Count == 2 => await AccountCommands.IpOnlyAsync(client, operands, stdout, stderr),
                 "default-profile" => await DefaultProfileCommands.DefaultProfileAsync(client, operands, stdout, stderr),
+                "audit" => await AuditCommands.AuditAsync(client, CliArguments.Options(operands), stdout, stderr),
                 _ => await UsageAsync(stderr, $"unknown command or wrong arguments: {string.Join(' ', rest)}"),
             };
         }

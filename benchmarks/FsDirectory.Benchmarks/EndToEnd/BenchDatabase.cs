@@ -15,6 +15,15 @@ public static class BenchDatabase
         TRUNCATE TABLE sip_profiles; TRUNCATE TABLE fsdir_trusted_proxies; DELETE FROM `system` WHERE name = 'ip_auth_default_sip_profile';
         """;
 
+    /// <summary>100,000 mixed rules and 1,000 devices: the data of the console and audit runs.</summary>
+    public static async Task<List<RuleSpec>> LoadHundredThousandAsync(string connectionString)
+    {
+        var rules = BenchData.Rules(100_000, RuleFamily.Mixed);
+        var loaded = await LoadAsync(connectionString, BenchData.Rows(rules, devices: 1_000));
+        Console.WriteLine($"loaded 100,000 ip_map rows and {BenchData.Accounts:N0} accounts in {loaded.TotalSeconds:F1} s");
+        return rules;
+    }
+
     public static async Task<TimeSpan> LoadAsync(string connectionString, SnapshotData data)
     {
         var watch = Stopwatch.StartNew();

@@ -19,15 +19,9 @@ public static partial class ConsoleBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length
-            ? args[i + 1]
-            : throw new InvalidOperationException($"{name} is required");
-
-        var connection = Arg("--connection");
-        var output = Array.IndexOf(args, "--out") >= 0 ? Arg("--out") : ".data/bench-console.md";
-        var rules = BenchData.Rules(100_000, RuleFamily.Mixed);
-        var loaded = await BenchDatabase.LoadAsync(connection, BenchData.Rows(rules, devices: 1_000));
-        Console.WriteLine($"loaded 100,000 ip_map rows and {BenchData.Accounts:N0} accounts in {loaded.TotalSeconds:F1} s");
+        var connection = BenchArgs.Required(args, "--connection");
+        var output = BenchArgs.Optional(args, "--out", ".data/bench-console.md");
+        await BenchDatabase.LoadHundredThousandAsync(connection);
         // A reseller with a quarter of the accounts (and so of the rules): what a reseller key lists.
         await using (var db = new MySqlConnector.MySqlConnection(connection))
         {
@@ -36,7 +30,7 @@ public static partial class ConsoleBenchmark
             await share.ExecuteNonQueryAsync();
         }
 
-        using var host = await BenchHost.StartAsync(Arg("--host"), connection, new Dictionary<string, string>
+        using var host = await BenchHost.StartAsync(BenchArgs.Required(args, "--host"), connection, new Dictionary<string, string>
         {
             ["Admin__ApiKeys__0__Key"] = Key,
             ["Admin__ApiKeys__0__Name"] = "bench",

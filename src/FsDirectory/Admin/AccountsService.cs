@@ -1,3 +1,5 @@
+using FsDirectory.Audit;
+
 namespace FsDirectory.Admin;
 
 /// <summary>An account as the admin API shows it. <see cref="IpOnly"/> is <c>accounts.sip_credentials_disabled</c>: its devices can never authenticate by password.</summary>
@@ -52,7 +54,7 @@ public sealed partial class AccountsService(AdminWrites writer, AccountsStore st
             throw AdminProblemException.Invalid("ipOnly", "ipOnly is required: true (devices may not authenticate by password) or false");
         }
 
-        await writer.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
             var row = Visible(caller, id, await store.GetAsync(connection, transaction, id, forUpdate: true, ct));
             if (row.Deleted != 0)
@@ -61,6 +63,16 @@ public sealed partial class AccountsService(AdminWrites writer, AccountsStore st
             }
 
             await store.SetIpOnlyAsync(connection, transaction, id, ipOnly, ct);
+            audit.Add(new AuditEntry
+            {
+                Entity = AuditEntities.Account,
+                EntityId = id,
+                Action = AuditActions.IpOnly,
+                AccountId = id,
+                ResellerId = row.ResellerId,
+                Before = new { IpOnly = row.SipCredentialsDisabled != 0 },
+                After = new { IpOnly = ipOnly },
+            });
             return id;
         }, ct);
         LogIpOnly(caller.Name, id, ipOnly);

@@ -6,9 +6,24 @@ using Microsoft.Extensions.Options;
 
 namespace FsDirectory.Admin;
 
-/// <summary>Who is calling the admin API: the key's name and, for a reseller key, the reseller it is bound to.</summary>
+/// <summary>
+/// Who is calling the admin API: the key's name and, for a reseller key, the reseller it is bound to; for the audit
+/// trail also the client's address (<see cref="From"/>) and whether the call came through the API or the console.
+/// </summary>
 public sealed record AdminCaller(string Name, int? ResellerId)
 {
+    public const string ViaApi = "api";
+    public const string ViaConsole = "console";
+
+    /// <summary>
+    /// The client's address as the connection sees it after the forwarded-headers middleware: the X-Forwarded-For
+    /// client when the request came from a ForwardedHeaders:KnownProxies address, the peer itself otherwise.
+    /// </summary>
+    public string? From { get; init; }
+
+    /// <summary><see cref="ViaApi"/> (JSON API, and so fsdir) or <see cref="ViaConsole"/>.</summary>
+    public string Via { get; init; } = ViaApi;
+
     /// <summary>No valid key: scoped to a reseller id no account has, so it sees nothing even if a filter were missing.</summary>
     public static readonly AdminCaller Unauthenticated = new("(none)", -1);
 
@@ -19,8 +34,14 @@ public sealed record AdminCaller(string Name, int? ResellerId)
     public static ValueTask<AdminCaller?> BindAsync(HttpContext context)
     {
         var key = context.RequestServices.GetRequiredService<AdminAccess>().Find(AdminAccess.PresentedKey(context.Request));
-        return ValueTask.FromResult<AdminCaller?>(key is null ? Unauthenticated : new AdminCaller(key.Name, key.ResellerId));
+        return ValueTask.FromResult<AdminCaller?>(key is null ? Unauthenticated : new AdminCaller(key.Name, key.ResellerId) { From = AddressOf(context) });
     }
+
+    /// <summary>The client address to record: an IPv4 client on a dual-stack listener is shown as IPv4.</summary>
+    public static string? AddressOf(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address
+            ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
+            : null;
 
     /// <summary>
     /// The one visibility rule: a reseller key sees what belongs to accounts of its reseller

@@ -1,4 +1,5 @@
 using System.Data;
+using FsDirectory.Audit;
 using FsDirectory.Database;
 using FsDirectory.Snapshots;
 using MySqlConnector;
@@ -6,18 +7,29 @@ using MySqlConnector;
 namespace FsDirectory.Admin;
 
 /// <summary>
-/// How every admin write runs: one transaction (a refused row leaves nothing behind), run again when
-/// the database rolled it back for a conflict, then a forced snapshot rebuild, so /freeswitch
-/// answers reflect the write once the response is sent.
+/// How every admin write runs: one transaction (a refused row leaves nothing behind) that also inserts the
+/// write's audit records, run again when the database rolled it back for a conflict, then a forced snapshot
+/// rebuild, so /freeswitch answers reflect the write once the response is sent.
 /// </summary>
-public sealed partial class AdminWrites(DatabaseConnector database, SnapshotReloader reloader, ILogger<AdminWrites> logger)
+public sealed partial class AdminWrites(DatabaseConnector database, SnapshotReloader reloader, AuditStore audit, ILogger<AdminWrites> logger)
 {
     // Deadlocks, and on Galera certification conflicts with a write committed on another node, roll
     // the whole transaction back; running it again is safe and nearly always succeeds.
     private const int MaxAttempts = 5;
 
-    public async Task<T> InTransactionAsync<T>(Func<MySqlConnection, MySqlTransaction, Task<T>> work, CancellationToken ct)
+    /// <summary>
+    /// Off only in the benchmark that measures what the audit records cost (BENCHMARKS.md); no setting turns it off.
+    /// </summary>
+    internal bool Recording { get; set; } = true;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction and inserts the <see cref="AuditRecords"/> it added, attributed
+    /// to <paramref name="caller"/> and tied by one request id, in that same transaction just before it commits: the
+    /// change and its records commit together or not at all. A retried attempt starts with no records.
+    /// </summary>
+    public async Task<T> InTransactionAsync<T>(AdminCaller caller, Func<MySqlConnection, MySqlTransaction, AuditRecords, Task<T>> work, CancellationToken ct)
     {
+        var requestId = Guid.CreateVersion7().ToString("N");
         T result;
         for (var attempt = 1; ; attempt++)
         {
@@ -26,7 +38,19 @@ public sealed partial class AdminWrites(DatabaseConnector database, SnapshotRelo
             try
             {
                 await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-                result = await work(connection, transaction);
+                var records = new AuditRecords();
+                result = await work(connection, transaction, records);
+                if (records.Entries.Count == 0)
+                {
+                    // A write path that forgot its record is a bug: refusing it keeps "no change without a record" true.
+                    throw new InvalidOperationException("an admin write added no audit record; nothing was committed");
+                }
+
+                if (Recording)
+                {
+                    await audit.InsertAsync(connection, transaction, caller, requestId, records.Entries, ct);
+                }
+
                 committing = true;
                 await transaction.CommitAsync(ct);
                 break;

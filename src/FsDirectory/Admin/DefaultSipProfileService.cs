@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
+using FsDirectory.Audit;
 using FsDirectory.Database;
 using FsDirectory.Snapshots;
 
@@ -74,7 +75,7 @@ public sealed partial class DefaultSipProfileService(
                 "the global default SIP profile applies to the rules of every reseller: only a key without ResellerId may change it", "sipProfileId");
         }
 
-        var impact = await writer.InTransactionAsync(async (connection, transaction) =>
+        var impact = await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
             var profiles = await ProfilesAsync(connection, ct, transaction);
             var id = Validate(change.SipProfileId, profiles);
@@ -83,6 +84,14 @@ public sealed partial class DefaultSipProfileService(
             var value = id == 0 ? string.Empty : id.ToString(CultureInfo.InvariantCulture);
             await connection.ExecuteAsync(new CommandDefinition(setting is null ? InsertSql : UpdateSql,
                 new { id = setting?.Id, name = DirectoryStore.DefaultProfileSettingName, value }, transaction, cancellationToken: ct));
+            // One setting, operator-only: no entity id, and no reseller (reseller keys never see the record).
+            audit.Add(new AuditEntry
+            {
+                Entity = AuditEntities.DefaultSipProfile,
+                Action = AuditActions.Set,
+                Before = setting is null ? null : new { Setting = setting.Value, SipProfileId = ParseSetting(setting.Value), Label = result.Current },
+                After = new { Setting = value, SipProfileId = id, Label = result.Proposed, result.RulesChanging },
+            });
             return result;
         }, ct);
         LogChanged(caller.Name, impact.Current, impact.Proposed, impact.RulesChanging);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using FsDirectory.Audit;
 using FsDirectory.IpAuth;
 using FsDirectory.Snapshots;
 using MySqlConnector;
@@ -78,10 +79,13 @@ public sealed partial class IpSettingsService(
 
     public async Task<IpSetting> CreateAsync(AdminCaller caller, IpSettingInput input, CancellationToken ct)
     {
-        var id = await writer.InTransactionAsync(async (connection, transaction) =>
+        var id = await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
             var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
-            return await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
+            var created = await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
+            var after = AuditedRule.Of(created, values);
+            audit.Add(Record(AuditActions.Create, after, null, after));
+            return created;
         }, ct);
         LogWrite(caller.Name, "created", 1, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return await GetAsync(caller, id, ct);
@@ -89,15 +93,18 @@ public sealed partial class IpSettingsService(
 
     public async Task<IpSetting> ReplaceAsync(AdminCaller caller, int id, IpSettingInput input, CancellationToken ct)
     {
-        await writer.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
             var existing = await store.GetAsync(connection, transaction, caller, id, forUpdate: true, ct) ?? throw NotFound(id);
             var values = await ValidateAsync(connection, transaction, caller, input, id, existing.Status, ct);
-            return await UniqueAsync(connection, transaction, values, async () =>
+            await UniqueAsync(connection, transaction, values, async () =>
             {
                 await store.UpdateAsync(connection, transaction, id, values, ct);
                 return id;
             }, ct);
+            var after = AuditedRule.Of(id, values);
+            audit.Add(Record(AuditActions.Replace, after, AuditedRule.Of(existing), after));
+            return id;
         }, ct);
         LogWrite(caller.Name, "replaced", 1, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return await GetAsync(caller, id, ct);
@@ -109,9 +116,14 @@ public sealed partial class IpSettingsService(
     public async Task<BulkResult> DeleteManyAsync(AdminCaller caller, IReadOnlyList<int>? ids, CancellationToken ct)
     {
         var distinct = CheckIds(ids);
-        await writer.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
-            await LockAllVisibleAsync(connection, transaction, caller, distinct, ct);
+            foreach (var rule in await LockAllVisibleAsync(connection, transaction, caller, distinct, ct))
+            {
+                var before = AuditedRule.Of(rule);
+                audit.Add(Record(AuditActions.Delete, before, before, null));
+            }
+
             return await store.DeleteAsync(connection, transaction, distinct, ct);
         }, ct);
         LogWrite(caller.Name, "deleted", distinct.Count, string.Join(',', distinct));
@@ -126,10 +138,17 @@ public sealed partial class IpSettingsService(
         }
 
         var distinct = CheckIds(request.Ids);
-        await writer.InTransactionAsync(async (connection, transaction) =>
+        var status = request.Status.Value;
+        await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
-            await LockAllVisibleAsync(connection, transaction, caller, distinct, ct);
-            return await store.SetStatusAsync(connection, transaction, distinct, request.Status.Value, ct);
+            foreach (var rule in await LockAllVisibleAsync(connection, transaction, caller, distinct, ct))
+            {
+                // Only the status changes; the rule's other values are in its create/replace/import records (and its delete's).
+                audit.Add(Record(status == 0 ? AuditActions.Activate : AuditActions.Deactivate, AuditedRule.Of(rule),
+                    new AuditedStatus(rule.Status), new AuditedStatus(status)));
+            }
+
+            return await store.SetStatusAsync(connection, transaction, distinct, status, ct);
         }, ct);
         LogWrite(caller.Name, request.Status == 0 ? "activated" : "deactivated", distinct.Count, string.Join(',', distinct));
         return new BulkResult(distinct.Count, distinct);
@@ -149,7 +168,7 @@ public sealed partial class IpSettingsService(
         }
 
         var created = new List<int>(rows.Count);
-        await writer.InTransactionAsync(async (connection, transaction) =>
+        await writer.InTransactionAsync(caller, async (connection, transaction, audit) =>
         {
             created.Clear();
             foreach (var (line, input) in rows)
@@ -157,7 +176,10 @@ public sealed partial class IpSettingsService(
                 try
                 {
                     var values = await ValidateAsync(connection, transaction, caller, input, existingId: null, existingStatus: null, ct);
-                    created.Add(await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct));
+                    var id = await UniqueAsync(connection, transaction, values, () => store.InsertAsync(connection, transaction, values, ct), ct);
+                    created.Add(id);
+                    var after = AuditedRule.Of(id, values);
+                    audit.Add(Record(AuditActions.Import, after, null, after));
                 }
                 catch (AdminProblemException problem)
                 {
@@ -186,15 +208,46 @@ public sealed partial class IpSettingsService(
         return [.. ids.Distinct().Order()];
     }
 
-    private async Task LockAllVisibleAsync(MySqlConnection connection, MySqlTransaction transaction, AdminCaller caller, List<int> ids, CancellationToken ct)
+    private async Task<IReadOnlyList<IpSetting>> LockAllVisibleAsync(MySqlConnection connection, MySqlTransaction transaction, AdminCaller caller, List<int> ids, CancellationToken ct)
     {
-        var found = (await store.LockVisibleAsync(connection, transaction, caller, ids, ct)).ToHashSet();
+        var rules = await store.LockVisibleAsync(connection, transaction, caller, ids, ct);
+        var found = rules.Select(static r => r.Id).ToHashSet();
         var missing = ids.Where(id => !found.Contains(id)).ToList();
         if (missing.Count > 0)
         {
             throw new AdminProblemException(StatusCodes.Status404NotFound,
                 $"IP setting(s) {string.Join(", ", missing)} not found; nothing was changed", "ids");
         }
+
+        return rules;
+    }
+
+    /// <summary>A rule's audit record, under <paramref name="rule"/>'s account: the one it belongs to after the change (before it, for a delete).</summary>
+    private static AuditEntry Record(string action, AuditedRule rule, object? before, object? after) => new()
+    {
+        Entity = AuditEntities.IpSetting,
+        EntityId = rule.Id,
+        Action = action,
+        AccountId = rule.AccountId,
+        ResellerId = rule.ResellerId,
+        Before = before,
+        After = after,
+    };
+
+    /// <summary>What activate and deactivate change.</summary>
+    private sealed record AuditedStatus(int Status);
+
+    /// <summary>
+    /// What the audit trail keeps of a rule: its <c>ip_map</c> values and its account's reseller (names of accounts and
+    /// resellers are not the rule's). After a write they are the validated values written, so no row is read back.
+    /// </summary>
+    private sealed record AuditedRule(int Id, string Name, string Ip, int AccountId, int ResellerId, int SipProfileId, string Prefix, string Context, int Status)
+    {
+        public static AuditedRule Of(IpSetting rule) =>
+            new(rule.Id, rule.Name, rule.Ip, rule.AccountId, rule.ResellerId, rule.SipProfileId, rule.Prefix, rule.Context, rule.Status);
+
+        public static AuditedRule Of(int id, IpSettingValues values) =>
+            new(id, values.Name, values.Ip, values.AccountId, values.ResellerId, values.SipProfileId, values.Prefix, values.Context, values.Status);
     }
 
     /// <summary>

@@ -113,10 +113,11 @@ public sealed class IpSettingsStore
     public async Task<IReadOnlyList<IpSetting>> ExportAsync(DbConnection connection, AdminCaller caller, CancellationToken ct) =>
         (await connection.QueryAsync<IpSetting>(new CommandDefinition(ExportSql, new { scope = caller.ResellerId }, cancellationToken: ct))).AsList();
 
-    private const string VisibleIdsSql = "SELECT m.id FROM ip_map m LEFT JOIN accounts a ON a.id = m.accountid WHERE m.id IN @ids AND " + Visible + " FOR UPDATE";
+    private const string LockVisibleSql = SelectForUpdate + " WHERE m.id IN @ids AND " + Visible + " ORDER BY m.id FOR UPDATE";
 
-    public async Task<IReadOnlyList<int>> LockVisibleAsync(DbConnection connection, DbTransaction transaction, AdminCaller caller, IReadOnlyList<int> ids, CancellationToken ct) =>
-        (await connection.QueryAsync<int>(new CommandDefinition(VisibleIdsSql, new { ids, scope = caller.ResellerId }, transaction, cancellationToken: ct))).AsList();
+    /// <summary>The rules with these ids the caller may see, locked: what a bulk action changes, and their values before it (for the audit trail).</summary>
+    public async Task<IReadOnlyList<IpSetting>> LockVisibleAsync(DbConnection connection, DbTransaction transaction, AdminCaller caller, IReadOnlyList<int> ids, CancellationToken ct) =>
+        (await connection.QueryAsync<IpSetting>(new CommandDefinition(LockVisibleSql, new { ids, scope = caller.ResellerId }, transaction, cancellationToken: ct))).AsList();
 
     private const string VisibleAllIdsSql = "SELECT m.id FROM ip_map m LEFT JOIN accounts a ON a.id = m.accountid WHERE " + Visible;
 

@@ -1,3 +1,4 @@
+using FsDirectory.Audit;
 using FsDirectory.Database;
 using FsDirectory.IpAuth;
 using FsDirectory.Proxies;
@@ -28,10 +29,12 @@ public sealed partial class TrustedProxiesService(
 
     public async Task<TrustedProxySetting> CreateAsync(AdminCaller caller, TrustedProxyInput input, CancellationToken ct)
     {
-        var id = await WriteAsync(async (connection, transaction) =>
+        var id = await WriteAsync(caller, async (connection, transaction, audit) =>
         {
             var values = await ValidateAsync(connection, transaction, input, existingId: null, existingStatus: null, ct);
-            return await store.InsertAsync(connection, transaction, values, ct);
+            var created = await store.InsertAsync(connection, transaction, values, ct);
+            audit.Add(Record(AuditActions.Create, created, null, await store.GetAsync(connection, transaction, created, forUpdate: false, ct)));
+            return created;
         }, ct);
         LogWrite(caller.Name, "created", id);
         return await GetAsync(id, ct);
@@ -39,11 +42,12 @@ public sealed partial class TrustedProxiesService(
 
     public async Task<TrustedProxySetting> ReplaceAsync(AdminCaller caller, int id, TrustedProxyInput input, CancellationToken ct)
     {
-        await WriteAsync(async (connection, transaction) =>
+        await WriteAsync(caller, async (connection, transaction, audit) =>
         {
             var existing = await store.GetAsync(connection, transaction, id, forUpdate: true, ct) ?? throw NotFound(id);
             var values = await ValidateAsync(connection, transaction, input, id, existing.Status, ct);
             await store.UpdateAsync(connection, transaction, id, values, ct);
+            audit.Add(Record(AuditActions.Replace, id, existing, await store.GetAsync(connection, transaction, id, forUpdate: false, ct)));
             return id;
         }, ct);
         LogWrite(caller.Name, "replaced", id);
@@ -52,16 +56,21 @@ public sealed partial class TrustedProxiesService(
 
     public async Task DeleteAsync(AdminCaller caller, int id, CancellationToken ct)
     {
-        await WriteAsync(async (connection, transaction) =>
-            await store.DeleteAsync(connection, transaction, id, ct) == 1 ? id : throw NotFound(id), ct);
+        await WriteAsync(caller, async (connection, transaction, audit) =>
+        {
+            var existing = await store.GetAsync(connection, transaction, id, forUpdate: true, ct) ?? throw NotFound(id);
+            await store.DeleteAsync(connection, transaction, id, ct);
+            audit.Add(Record(AuditActions.Delete, id, existing, null));
+            return id;
+        }, ct);
         LogWrite(caller.Name, "deleted", id);
     }
 
-    private async Task<int> WriteAsync(Func<MySqlConnection, MySqlTransaction, Task<int>> work, CancellationToken ct)
+    private async Task<int> WriteAsync(AdminCaller caller, Func<MySqlConnection, MySqlTransaction, AuditRecords, Task<int>> work, CancellationToken ct)
     {
         try
         {
-            return await writes.InTransactionAsync(work, ct);
+            return await writes.InTransactionAsync(caller, work, ct);
         }
         catch (MySqlException ex) when (ex.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
         {
@@ -103,6 +112,16 @@ public sealed partial class TrustedProxiesService(
 
     private static TrustedProxySetting WithProblem(TrustedProxySetting proxy, Dictionary<long, string> problems) =>
         proxy.Status == 0 && problems.TryGetValue(proxy.Id, out var problem) ? proxy with { Problem = problem } : proxy;
+
+    /// <summary>A proxy's audit record; no account or reseller: a proxy vouches for every reseller, reseller keys never see it.</summary>
+    private static AuditEntry Record(string action, int id, TrustedProxySetting? before, TrustedProxySetting? after) => new()
+    {
+        Entity = AuditEntities.TrustedProxy,
+        EntityId = id,
+        Action = action,
+        Before = before,
+        After = after,
+    };
 
     private static AdminProblemException NotFound(int id) =>
         new(StatusCodes.Status404NotFound, $"trusted proxy {id} not found", "id");

@@ -9,7 +9,7 @@ namespace FsDirectory.AdminConsole;
 public abstract class ConsolePageModel : PageModel
 {
     /// <summary>The session's key, scoped exactly as the same key is on the JSON API.</summary>
-    public AdminCaller Caller => ConsoleSession.Caller(User);
+    public AdminCaller Caller => ConsoleSession.Caller(User) with { From = AdminCaller.AddressOf(HttpContext), Via = AdminCaller.ViaConsole };
 
     /// <summary>One line shown once on the next page (post, redirect, get).</summary>
     [TempData]

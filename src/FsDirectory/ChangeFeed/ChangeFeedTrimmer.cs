@@ -2,66 +2,32 @@ using FsDirectory.Database;
 using FsDirectory.Metrics;
 using FsDirectory.Snapshots;
 using Microsoft.Extensions.Options;
+using Prometheus;
 
 namespace FsDirectory.ChangeFeed;
 
 /// <summary>
-/// Deletes change-feed rows older than <see cref="ChangeFeedOptions.Retention"/>, in bounded batches.
-/// Every instance reading the feed does it; the delete is idempotent, so several instances do not
-/// need to agree on who trims. An instance that falls further behind than the retention notices it
-/// and rebuilds in full (see <see cref="SnapshotReloader"/>).
+/// Deletes change-feed rows older than <see cref="ChangeFeedOptions.Retention"/>, in bounded batches
+/// (see <see cref="BatchTrimmer"/>). An instance that falls further behind than the retention notices
+/// it and rebuilds in full (see <see cref="SnapshotReloader"/>).
 /// </summary>
-public sealed partial class ChangeFeedTrimmer(
+public sealed class ChangeFeedTrimmer(
     DirectoryStore store,
     ReloadStatus status,
     IOptionsMonitor<ChangeFeedOptions> options,
     IOptionsMonitor<DatabaseOptions> database,
     FsDirectoryMetrics metrics,
     TimeProvider time,
-    ILogger<ChangeFeedTrimmer> logger) : BackgroundService
+    ILogger<ChangeFeedTrimmer> logger) : BatchTrimmer(time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        string? lastError = null;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(options.CurrentValue.TrimInterval, time, stoppingToken);
-                if (status.Detection != ChangeDetection.Triggers)
-                {
-                    continue;
-                }
+    protected override string What => "Change feed";
 
-                var deleted = await store.TrimFeedAsync(options.CurrentValue.Retention, database.CurrentValue.LoadTimeoutSeconds, stoppingToken);
-                metrics.FeedRowsTrimmed.Inc(deleted);
-                if (deleted > 0)
-                {
-                    LogTrimmed(deleted);
-                }
+    protected override TimeSpan Interval => options.CurrentValue.TrimInterval;
 
-                lastError = null;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                // Another instance trimming the same rows (a Galera certification conflict) or a missing
-                // DELETE privilege: the feed just grows until the next attempt. Said once, not every minute.
-                if (ex.Message != lastError)
-                {
-                    LogTrimFailed(ex.GetType().Name, ex.Message);
-                    lastError = ex.Message;
-                }
-            }
-        }
-    }
+    protected override Counter Deleted => metrics.FeedRowsTrimmed;
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Change feed: {Deleted} rows past the retention deleted")]
-    private partial void LogTrimmed(int deleted);
+    protected override bool Active => status.Detection == ChangeDetection.Triggers;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed could not be trimmed ({Error}: {Message}); retrying every trim interval")]
-    private partial void LogTrimFailed(string error, string message);
+    protected override Task<int> TrimAsync(CancellationToken ct) =>
+        store.TrimFeedAsync(options.CurrentValue.Retention, database.CurrentValue.LoadTimeoutSeconds, ct);
 }

@@ -122,6 +122,8 @@ public sealed class DirectoryStore(DatabaseConnector database)
         DELETE FROM fsdir_change_feed WHERE id < @KeepFrom AND changed_at < NOW(6) - INTERVAL @RetentionSeconds SECOND LIMIT 5000
         """;
 
+    private const int FeedTrimBatch = 5000;
+
     /// <summary>Feed rows read per query; a poll pages through more.</summary>
     public const int FeedPageSize = 10_000;
 
@@ -237,17 +239,10 @@ public sealed class DirectoryStore(DatabaseConnector database)
     private static async Task<int> TrimFeedAsync(MySqlConnection connection, TimeSpan retention, int timeoutSeconds, CancellationToken cancellationToken)
     {
         var keepFrom = await connection.ExecuteScalarAsync<long>(new CommandDefinition(FeedHighWaterSql, commandTimeout: timeoutSeconds, cancellationToken: cancellationToken));
-        var total = 0;
-        int deleted;
-        do
-        {
-            deleted = await connection.ExecuteAsync(new CommandDefinition(FeedTrimSql,
-                new { KeepFrom = keepFrom, RetentionSeconds = (long)retention.TotalSeconds }, commandTimeout: timeoutSeconds, cancellationToken: cancellationToken));
-            total += deleted;
-        }
-        while (deleted == 5000 && !cancellationToken.IsCancellationRequested);
-
-        return total;
+        // No pause between batches: the feed is read every poll, and an hour of it is small.
+        return await BatchTrimmer.InBatchesAsync(() => connection.ExecuteAsync(new CommandDefinition(FeedTrimSql,
+                new { KeepFrom = keepFrom, RetentionSeconds = (long)retention.TotalSeconds }, commandTimeout: timeoutSeconds, cancellationToken: cancellationToken)),
+            FeedTrimBatch, TimeSpan.Zero, TimeProvider.System, cancellationToken);
     }
 
     /// <summary>

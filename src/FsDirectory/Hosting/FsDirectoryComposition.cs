@@ -1,6 +1,7 @@
 using FsDirectory.Acl;
 using FsDirectory.Admin;
 using FsDirectory.AdminConsole;
+using FsDirectory.Audit;
 using FsDirectory.ChangeFeed;
 using FsDirectory.Cluster;
 using FsDirectory.Database;
@@ -66,6 +67,7 @@ public static class FsDirectoryComposition
         services.AddCluster();
         services.AddEventSocketPush();
         services.AddAdminApi();
+        services.AddAudit();
         services.AddAdminConsole();
         services.AddSingleton<FsDirectoryMetrics>();
         return builder;
@@ -81,6 +83,7 @@ public static class FsDirectoryComposition
         app.MapLimits();
         app.MapAdmin();
         app.MapTrustedProxies();
+        app.MapAudit();
         app.MapAdminConsole();
         app.MapFsDirectoryMetrics();
         return app;

@@ -52,6 +52,7 @@ public sealed class FsDirectoryMetrics
             new CounterConfiguration { LabelNames = ["result"] });
         SelfCheckDifferences = factory.CreateCounter("fsdir_snapshot_self_check_differences_total", "Rows the self-check found different from the live snapshot.");
         FeedRowsTrimmed = factory.CreateCounter("fsdir_change_feed_rows_trimmed_total", "Change-feed rows deleted by this instance after ChangeFeed:Retention.");
+        AuditRowsTrimmed = factory.CreateCounter("fsdir_audit_rows_trimmed_total", "Audit records deleted by this instance after Audit:Retention.");
         ReplacedSnapshotCollections = factory.CreateCounter("fsdir_replaced_snapshot_collections_total",
             "Background gen2 collections started after applied edits, so that replaced snapshots do not pile up in memory (ChangeFeed:CollectReplacedSnapshots).");
 
@@ -140,6 +141,8 @@ public sealed class FsDirectoryMetrics
     public Counter SelfCheckDifferences { get; }
 
     public Counter FeedRowsTrimmed { get; }
+
+    public Counter AuditRowsTrimmed { get; }
 
     public Counter ReplacedSnapshotCollections { get; }
 

@@ -41,7 +41,7 @@ public sealed partial class CliDocumentationTests
     {
         Assert.Equal(
             ["list", "add", "delete", "enable", "disable", "resolve", "limits", "problems", "import", "export", "proxy list", "proxy add", "proxy delete",
-             "accounts", "ip-only", "default-profile", "default-profile preview", "default-profile set", "help"],
+             "accounts", "ip-only", "default-profile", "default-profile preview", "default-profile set", "audit", "help"],
             Commands());
         Assert.Contains("--config", Options());
         Assert.Contains("FSDIR_API_KEY", CliApp.Help, StringComparison.Ordinal);

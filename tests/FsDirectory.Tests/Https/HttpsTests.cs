@@ -200,6 +200,28 @@ public sealed class HttpsTests(HttpsFixture fixture) : IClassFixture<HttpsFixtur
         Assert.Matches(@"\(([1-9][0-9]*) similar lines left out", lines[^1]);
     }
 
+    [Fact]
+    public async Task Through_the_local_haproxy_speaking_tls_only_the_switch_certificate_it_presents_gets_an_answer()
+    {
+        var pki = fixture.Pki;
+        var withCertificate = Path.Combine(pki.Directory, "switch1-with-key.pem");
+        await File.WriteAllTextAsync(withCertificate, await File.ReadAllTextAsync(pki.File("switch1.pem")) + await File.ReadAllTextAsync(pki.File("switch1.key")));
+        var tls = $"ssl verify required ca-file {pki.Ca}";
+        await using var switchHost = await HaProxy.StartAsync($"{tls} crt {withCertificate}", fixture.Server.Address);
+        await using var noCertificate = await HaProxy.StartAsync(tls, fixture.Server.Address);
+        var form = FreeSwitchForm.Load("directory-sip_auth-register");
+
+        // mod_xml_curl's single binding: plain HTTP to the balancer on the switch's loopback.
+        using var client = new HttpClient();
+        using var answered = await client.PostAsync(new Uri(switchHost.Address, "/freeswitch"), form.ToContent());
+        using var refused = await client.PostAsync(new Uri(noCertificate.Address, "/freeswitch"), form.ToContent());
+
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Contains("<user id=\"1001\"", await answered.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.DoesNotContain("a1-hash", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private HttpClient NewClient() =>
         new(new HttpClientHandler { ServerCertificateCustomValidationCallback = fixture.Pki.TrustsServer }) { BaseAddress = fixture.Server.Address };
 

@@ -34,11 +34,26 @@ public sealed class HaProxy : IAsyncDisposable
 
     public string Output => string.Join('\n', _output);
 
-    public static async Task<HaProxy> StartAsync(params Uri[] instances)
+    public static Task<HaProxy> StartAsync(params Uri[] instances) => StartAsync(serverOptions: null, instances);
+
+    /// <summary>
+    /// With <paramref name="serverOptions"/>, the shipped file's <c>server</c> lines get them appended, as docs/security.md
+    /// tells an operator to do for HTTPS to the instances (<c>ssl verify required ca-file … crt …</c>).
+    /// </summary>
+    public static async Task<HaProxy> StartAsync(string? serverOptions, params Uri[] instances)
     {
         Assert.True(File.Exists(Binary), $"{Binary} is missing: run scripts/haproxy.sh ensure (make test does)");
         Assert.InRange(instances.Length, 1, 2);
         var directory = System.IO.Directory.CreateTempSubdirectory("fsdir-haproxy-").FullName;
+        var config = ShippedConfig;
+        if (serverOptions is not null)
+        {
+            config = Path.Combine(directory, "fsdirectory.cfg");
+            var lines = (await File.ReadAllLinesAsync(ShippedConfig))
+                .Select(l => l.TrimStart().StartsWith("server ", StringComparison.Ordinal) ? $"{l} {serverOptions}" : l);
+            await File.WriteAllLinesAsync(config, lines);
+        }
+
         var global = Path.Combine(directory, "global.cfg");
         await File.WriteAllTextAsync(global, $"""
             global
@@ -47,7 +62,7 @@ public sealed class HaProxy : IAsyncDisposable
 
             """);
         var port = FsDirectoryProcess.FreePort();
-        var start = Command.StartInfo(Binary, ["-db", "-f", global, "-f", ShippedConfig]);
+        var start = Command.StartInfo(Binary, ["-db", "-f", global, "-f", config]);
         start.Environment["FSDIR_LB_BIND"] = $"127.0.0.1:{port}";
         for (var i = 0; i < 2; i++)
         {

@@ -88,13 +88,14 @@ public sealed class SqlScriptTests
         var files = MigrationFiles.Load(Paths.Sql(""));
 
         // Counted by hand from the files: schema.sql is SET NAMES and six tables; 004 a table, its
-        // rows and 18 triggers; 007 a table, an index and 21 triggers; 008 one column; 011 two columns and a trigger.
+        // rows and 18 triggers; 007 a table, an index and 21 triggers; 008 one column; 009 a table; 010 two columns and a trigger.
         Assert.Equal(
             [
                 ("schema.sql", 7), ("migrations/001_ip_map_sip_profile.sql", 1), ("migrations/002_ip_map_ip_width.sql", 4),
                 ("migrations/003_accounts_sip_credentials_disabled.sql", 1), ("migrations/004_change_tracking.sql", 20),
                 ("migrations/005_scale_out.sql", 7), ("migrations/006_trusted_proxies.sql", 5), ("migrations/007_change_feed.sql", 23),
-                ("migrations/008_sip_profiles_ip_auth_mode.sql", 1), ("migrations/011_accounts_call_limits.sql", 3),
+                ("migrations/008_sip_profiles_ip_auth_mode.sql", 1), ("migrations/009_fsdir_audit.sql", 1),
+                ("migrations/010_accounts_call_limits.sql", 3),
             ],
             files.Select(static f => (f.Name, f.Statements.Count)));
         Assert.All(files.SelectMany(static f => f.Statements), static s =>

@@ -1,4 +1,4 @@
--- 011: account call limits (issue 25). The service reads accounts.maxchannels (concurrent calls) and
+-- 010: account call limits (issue 25). The service reads accounts.maxchannels (concurrent calls) and
 -- accounts.cps (calls per second) into its snapshot and puts them in the dialplan and directory answers
 -- when Limits:Enabled is true. ASTPP's own schema has both columns (same types and defaults: new
 -- accounts get maxchannels = 1, cps = 0); a database made from sql/schema.sql gets them here.
