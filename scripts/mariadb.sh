@@ -10,6 +10,7 @@
 #                                              name order, load sql/seed-demo.sql when accounts is empty
 #   scripts/mariadb.sh server DIR              connection string without a database (tests create their own)
 #   scripts/mariadb.sh connection-string DIR DB
+#   scripts/mariadb.sh sql DIR DB STATEMENT    run one statement as root (benchmarks shaping their data)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -135,5 +136,6 @@ case "$cmd" in
   apply) apply "$@" ;;
   server) server "$@" ;;
   connection-string) echo "$(server "$1");Database=$2" ;;
-  *) die "usage: $0 start|stop|reset|apply|server|connection-string DIR [DB]" ;;
+  sql) client "$(abs "$1")" "$2" -e "$3" ;;
+  *) die "usage: $0 start|stop|reset|apply|server|connection-string|sql DIR [DB] [STATEMENT]" ;;
 esac

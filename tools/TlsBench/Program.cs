@@ -15,15 +15,20 @@ var fresh = options.GetValueOrDefault("new", "false") == "true";
 var body = File.ReadAllText(options["form"]).TrimEnd('\n', '\r');
 var servicePid = int.Parse(options["pid"], CultureInfo.InvariantCulture);
 var ca = new X509Certificate2Collection();
-ca.ImportFromPemFile(options["ca"]);
-using var clientCertificate = X509Certificate2.CreateFromPemFile(options["cert"], options["key"]);
+// Over plain HTTP (scripts/limits-bench.sh) no CA or switch certificate is needed.
+if (options.TryGetValue("ca", out var caFile))
+{
+    ca.ImportFromPemFile(caFile);
+}
+
+using var clientCertificate = options.TryGetValue("cert", out var certFile) ? X509Certificate2.CreateFromPemFile(certFile, options["key"]) : null;
 
 SocketsHttpHandler Handler() => new()
 {
     PooledConnectionLifetime = fresh ? TimeSpan.Zero : TimeSpan.FromMinutes(5),
     SslOptions = new SslClientAuthenticationOptions
     {
-        ClientCertificates = [clientCertificate],
+        ClientCertificates = clientCertificate is null ? null : [clientCertificate],
         RemoteCertificateValidationCallback = (_, certificate, _, _) =>
         {
             using var chain = new X509Chain();
