@@ -98,34 +98,43 @@ public static class ServiceHost
         error.WriteLine((UnderJournal ? "<3>" : string.Empty) + "fsdirectory: " + message.ReplaceLineEndings(" "));
 }
 
-/// <summary>systemd's <c>Type=notify</c>: ready once a snapshot is loaded, stopping when the host stops.</summary>
-public sealed class SystemdReadiness(ISystemdNotifier notifier, SnapshotHolder snapshots) : IHostedService
+/// <summary>
+/// systemd's <c>Type=notify</c>: ready once a snapshot is loaded and the server listens, stopping when the host
+/// stops. Both are needed: hosted services start before Kestrel binds, so a snapshot loaded quickly would otherwise
+/// announce a service whose port still refuses connections (seen in the package test on a fast run).
+/// </summary>
+public sealed class SystemdReadiness(ISystemdNotifier notifier, SnapshotHolder snapshots, IHostApplicationLifetime lifetime) : IHostedService
 {
+    private int _listening;
     private int _ready;
+    private CancellationTokenRegistration _started;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         snapshots.Swapped += OnSwapped;
-        if (snapshots.Current is { } loaded)
+        _started = lifetime.ApplicationStarted.Register(() =>
         {
-            OnSwapped(null, loaded);
-        }
-
+            Volatile.Write(ref _listening, 1);
+            TryReady();
+        });
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
         snapshots.Swapped -= OnSwapped;
+        _started.Dispose();
         notifier.Notify(ServiceState.Stopping);
         return Task.CompletedTask;
     }
 
-    private void OnSwapped(Snapshot? previous, Snapshot next)
+    private void OnSwapped(Snapshot? previous, Snapshot next) => TryReady();
+
+    private void TryReady()
     {
-        if (Interlocked.Exchange(ref _ready, 1) == 0)
+        if (Volatile.Read(ref _listening) == 1 && snapshots.Current is { } loaded && Interlocked.Exchange(ref _ready, 1) == 0)
         {
-            notifier.Notify(new ServiceState($"READY=1\nSTATUS=serving snapshot {next.Version}"));
+            notifier.Notify(new ServiceState($"READY=1\nSTATUS=serving snapshot {loaded.Version}"));
         }
     }
 }
