@@ -50,7 +50,17 @@ public sealed class HashRemotePushTests
         // Restarted without fs-c: the switches still poll it until told to kill it (a rescan only adds).
         await using var second = await FsDirectoryServer.StartAsync(database.ConnectionString, Settings((a, "fs-a"), (b, "fs-b")));
 
-        await Eventually.TrueAsync(() => a.Count("hash_remote rescan") == 1 && b.Count("hash_remote rescan") == 1, Deadline, "both remaining switches rescanned");
+        try
+        {
+            await Eventually.TrueAsync(() => a.Count("hash_remote rescan") == 1 && b.Count("hash_remote rescan") == 1, Deadline, "both remaining switches rescanned");
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // What the switches were sent and what the instance logged say which step never came.
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\na: {string.Join(" | ", a.Commands)}\nb: {string.Join(" | ", b.Commands)}\n"
+                + string.Join('\n', second.Logs.Lines.TakeLast(60)));
+        }
+
         Assert.Equal(["hash_remote kill fs-c", "hash_remote rescan"], a.Commands.Where(x => x.StartsWith("hash_remote", StringComparison.Ordinal)));
         Assert.Equal(["hash_remote kill fs-c", "hash_remote rescan"], b.Commands.Where(x => x.StartsWith("hash_remote", StringComparison.Ordinal)));
         Assert.Equal(["fs-b"], Loaded(a));
