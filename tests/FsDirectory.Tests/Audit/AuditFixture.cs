@@ -1,3 +1,4 @@
+using FsDirectory.Audit;
 using FsDirectory.Tests.Admin;
 using FsDirectory.Tests.Infrastructure;
 
@@ -41,9 +42,9 @@ public sealed class AuditFixture : IAsyncLifetime
     }
 
     /// <summary>Every record in the table, oldest first, read straight from the database.</summary>
-    public Task<IReadOnlyList<AuditTableRow>> RowsAsync() =>
-        Database.QueryAsync<AuditTableRow>("""
-            SELECT id AS Id, request_id AS RequestId, key_name AS KeyName, client_address AS ClientAddress, via AS Via, entity AS Entity,
+    public Task<IReadOnlyList<AuditRow>> RowsAsync() =>
+        Database.QueryAsync<AuditRow>("""
+            SELECT id AS Id, request_id AS RequestId, changed_at AS ChangedAt, key_name AS KeyName, client_address AS ClientAddress, via AS Via, entity AS Entity,
                    entity_id AS EntityId, action AS Action, account_id AS AccountId, reseller_id AS ResellerId, before_json AS BeforeJson, after_json AS AfterJson
             FROM fsdir_audit ORDER BY id
             """);
@@ -60,20 +61,4 @@ public sealed class AuditFixture : IAsyncLifetime
         settings["Audit:TrimPause"] = "00:00:00.010";
         return settings;
     }
-}
-
-public sealed record AuditTableRow
-{
-    public long Id { get; init; }
-    public string RequestId { get; init; } = string.Empty;
-    public string KeyName { get; init; } = string.Empty;
-    public string? ClientAddress { get; init; }
-    public string Via { get; init; } = string.Empty;
-    public string Entity { get; init; } = string.Empty;
-    public long? EntityId { get; init; }
-    public string Action { get; init; } = string.Empty;
-    public int? AccountId { get; init; }
-    public int? ResellerId { get; init; }
-    public string? BeforeJson { get; init; }
-    public string? AfterJson { get; init; }
 }
