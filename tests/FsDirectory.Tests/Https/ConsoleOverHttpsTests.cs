@@ -12,32 +12,21 @@ namespace FsDirectory.Tests.Https;
 /// </summary>
 public sealed class ConsoleOverHttpsFixture : IAsyncLifetime
 {
-    public const string AdminKey = "https-console-key-0123456789-abc";
-
-    public LabPki Pki { get; private set; } = null!;
-    public TestDatabase Database { get; private set; } = null!;
-    public FsDirectoryServer Server { get; private set; } = null!;
+    /// <summary>The HTTPS listener, lab PKI and database of <see cref="HttpsFixture"/>, here with a browser of its own.</summary>
+    public HttpsFixture Https { get; } = new();
+    public FsDirectoryServer Server => Https.Server;
     public Browser Browser { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        Pki = await LabPki.CreateAsync();
-        Database = await TestDatabase.CreateAsync(seed: true);
-        var settings = AdminKeys.Settings((AdminKey, "ops", null));
-        settings["Https:CertificatePath"] = Pki.ServerCertificate;
-        settings["Https:KeyPath"] = Pki.ServerKey;
-        settings["FreeSwitch:Access:ClientCertificate"] = "Required";
-        settings["FreeSwitch:Access:TrustedCaFile"] = Pki.Ca;
-        Server = await FsDirectoryServer.StartAsync(Database.ConnectionString, settings, urls: "https://127.0.0.1:0");
-        Browser = Browser.Start($"--ignore-certificate-errors-spki-list={SpkiPin(Pki.ServerCertificate)}");
+        await Https.InitializeAsync();
+        Browser = Browser.Start($"--ignore-certificate-errors-spki-list={SpkiPin(Https.Pki.ServerCertificate)}");
     }
 
     public async Task DisposeAsync()
     {
         Browser?.Dispose();
-        await Server.DisposeAsync();
-        await Database.DisposeAsync();
-        Pki.Dispose();
+        await Https.DisposeAsync();
     }
 
     /// <summary>Base64 of the SHA-256 of the certificate's SubjectPublicKeyInfo, as Chromium's flag takes it.</summary>
@@ -62,7 +51,7 @@ public sealed class ConsoleOverHttpsTests(ConsoleOverHttpsFixture fixture) : ICl
         Go("/console/ip-settings");
         Assert.StartsWith("/console/login", new Uri(Browser.Driver.Url).PathAndQuery, StringComparison.Ordinal);
 
-        Browser.Find("#key").SendKeys(ConsoleOverHttpsFixture.AdminKey);
+        Browser.Find("#key").SendKeys(HttpsFixture.AdminKey);
         Browser.ClickAndWait("form button[type=submit]");
 
         Assert.Equal("/console/ip-settings", new Uri(Browser.Driver.Url).PathAndQuery);
